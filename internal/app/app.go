@@ -1,0 +1,236 @@
+// Package app is the composition root: it builds the store, the partner clients and dialects, the
+// router and the two listeners from the configuration, and runs them until the context ends.
+// main only loads the configuration and calls Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/egov-vn/gateway/connectors/onestop/webhook"
+	"github.com/egov-vn/gateway/connectors/portal/dvcqg"
+	"github.com/egov-vn/gateway/internal/config"
+	"github.com/egov-vn/gateway/internal/httpapi"
+	"github.com/egov-vn/gateway/internal/observability"
+	"github.com/egov-vn/gateway/internal/partnerhttp"
+	"github.com/egov-vn/gateway/internal/sandboxes"
+	"github.com/egov-vn/gateway/internal/store"
+	"github.com/egov-vn/gateway/routing"
+)
+
+// App is a built gateway.
+type App struct {
+	cfg       config.Config
+	log       *slog.Logger
+	Store     *store.Store
+	Metrics   *observability.Metrics
+	Router    *routing.Router
+	Pauses    *routing.Pauses
+	Sandboxes *sandboxes.Set
+	Clients   map[string]*partnerhttp.Client
+
+	apiLn, adminLn net.Listener
+	api, admin     *http.Server
+}
+
+// New builds the gateway. Listeners are bound here, so the addresses are known (and a port
+// conflict reported) before Run.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	a := &App{cfg: cfg, log: log, Clients: map[string]*partnerhttp.Client{}}
+	var err error
+	a.apiLn, err = net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("binding API listener: %w", err)
+	}
+	a.adminLn, err = net.Listen("tcp", cfg.Admin.Addr)
+	if err != nil {
+		a.apiLn.Close()
+		return nil, fmt.Errorf("binding admin listener: %w", err)
+	}
+	// With port 0 the real address is only known now: the dev sandboxes live on the API listener.
+	if cfg.Profile == config.ProfileDev && cfg.HTTP.Addr != a.apiLn.Addr().String() {
+		public := "http://" + a.apiLn.Addr().String()
+		if cfg.Portal.BaseURL == cfg.HTTP.PublicURL+"/sandbox/dvcqg" {
+			cfg.Portal.BaseURL = public + "/sandbox/dvcqg"
+		}
+		if cfg.Onestop.URL == cfg.HTTP.PublicURL+"/sandbox/onestop/notifications" {
+			cfg.Onestop.URL = public + "/sandbox/onestop/notifications"
+		}
+		cfg.HTTP.PublicURL = public
+		a.cfg = cfg
+	}
+	if err := a.build(ctx); err != nil {
+		a.apiLn.Close()
+		a.adminLn.Close()
+		if a.Store != nil {
+			a.Store.Close()
+		}
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) build(ctx context.Context) error {
+	cfg := a.cfg
+	var err error
+	a.Store, err = store.Open(ctx, store.Options{
+		Embedded: cfg.Redis.Embedded, URL: cfg.Redis.URL, Addrs: cfg.Redis.Addrs, MasterName: cfg.Redis.MasterName,
+	}, cfg.Redis.KeyPrefix, a.log)
+	if err != nil {
+		return err
+	}
+	a.Metrics = observability.NewMetrics(prometheus.NewRegistry())
+	a.Pauses = routing.NewPauses(a.Store, nil, a.log)
+
+	portalClient, err := a.partnerClient(routing.PartnerPortal, cfg.Portal.BaseURL, []string{"login", "lookup_dossier", "sync_dossier", "add_progress"})
+	if err != nil {
+		return err
+	}
+	portal, err := dvcqg.New(dvcqg.Config{
+		AuthPath: cfg.Portal.AuthPath, IntegrationPath: cfg.Portal.IntegrationPath,
+		Username: cfg.Portal.Username, Password: cfg.Portal.Password, DstCode: cfg.Portal.DstCode, MaDonVi: cfg.Portal.MaDonVi,
+	}, portalClient)
+	if err != nil {
+		return fmt.Errorf("building portal dialect: %w", err)
+	}
+	onestopClient, err := a.partnerClient(routing.PartnerOnestop, cfg.Onestop.URL, []string{"notify"})
+	if err != nil {
+		return err
+	}
+	notifier, err := webhook.New(webhook.Config{URL: cfg.Onestop.URL, Secrets: cfg.Onestop.Secrets}, onestopClient)
+	if err != nil {
+		return fmt.Errorf("building one-stop notifier: %w", err)
+	}
+
+	a.Router, err = routing.New(routing.Config{
+		Replica:            cfg.Routing.Replica,
+		Consumers:          cfg.Routing.ConsumersPerHandler,
+		HandlerTimeout:     cfg.Routing.HandlerTimeout,
+		ShortRetries:       cfg.Routing.ShortRetries,
+		ShortRetryInterval: cfg.Routing.ShortRetryInterval,
+		MaxIdleTime:        cfg.Routing.MaxIdleTime,
+		ClaimInterval:      cfg.Routing.ClaimInterval,
+		IdempotencyTTL:     cfg.Routing.IdempotencyTTL,
+		InProgressLease:    cfg.Routing.WorstDelivery() + 10*time.Second,
+		PollInterval:       cfg.Retry.PollInterval,
+		CloseTimeout:       cfg.Routing.ShutdownGrace,
+		Schedule:           cfg.RetrySchedule,
+	}, routing.Deps{Store: a.Store, Log: a.log, Metrics: a.Metrics, Portal: portal, Notifier: notifier, Pauses: a.Pauses})
+	if err != nil {
+		return err
+	}
+
+	dossier := &httpapi.DossierView{Store: a.Store}
+	apiCfg := httpapi.APIConfig{
+		Clients: cfg.Clients,
+		Ingest: &httpapi.Ingest{Store: a.Store, Metrics: a.Metrics, Log: a.log,
+			MaxBodyBytes: cfg.HTTP.MaxBodyBytes, IdempotencyTTL: cfg.Routing.IdempotencyTTL},
+		Dossier: dossier,
+		Metrics: a.Metrics,
+	}
+	if cfg.Profile == config.ProfileDev {
+		a.Sandboxes = sandboxes.New(sandboxes.DevCredentials())
+		apiCfg.Sandbox = a.Sandboxes.Handler()
+	}
+	a.api = a.server(httpapi.NewAPI(apiCfg))
+	a.admin = a.server(httpapi.NewAdmin(httpapi.AdminConfig{
+		Token: cfg.Admin.Token, Store: a.Store, Metrics: a.Metrics, Ready: a.Router.IsRunning, Dossier: dossier,
+	}))
+	return nil
+}
+
+func (a *App) partnerClient(name, baseURL string, operations []string) (*partnerhttp.Client, error) {
+	pc := a.cfg.Partners[name]
+	c, err := partnerhttp.New(partnerhttp.Config{
+		Partner: name, BaseURL: baseURL, Timeout: pc.Timeout, MaxConnsPerHost: max(pc.MaxConnsPerHost, a.cfg.Routing.ConsumersPerHandler*2),
+		BreakerFailures: pc.BreakerFailures, BreakerOpenFor: pc.BreakerOpenFor,
+	}, partnerhttp.WithPauser(a.Pauses), partnerhttp.WithObserver(a.Metrics))
+	if err != nil {
+		return nil, fmt.Errorf("building %s client: %w", name, err)
+	}
+	a.Metrics.InitPartner(name, operations, []string{partnerhttp.OutcomeOK, partnerhttp.OutcomeTransient,
+		partnerhttp.OutcomePermanent, partnerhttp.OutcomeBreakerOpen, partnerhttp.OutcomePaused, partnerhttp.OutcomeCanceled})
+	a.Clients[name] = c
+	return c, nil
+}
+
+func (a *App) server(h http.Handler) *http.Server {
+	c := a.cfg.HTTP
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout:       c.ReadTimeout,
+		WriteTimeout:      c.WriteTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		MaxHeaderBytes:    c.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// APIAddr is the bound address of the API listener.
+func (a *App) APIAddr() string { return a.apiLn.Addr().String() }
+
+// AdminAddr is the bound address of the admin listener.
+func (a *App) AdminAddr() string { return a.adminLn.Addr().String() }
+
+// Config is the configuration in force (addresses resolved).
+func (a *App) Config() config.Config { return a.cfg }
+
+// Run serves until ctx ends, then shuts down gracefully: the listeners stop taking requests,
+// the router finishes or returns in-flight messages, and the store closes last.
+func (a *App) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 3)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.Pauses.Run(ctx)
+	}()
+	routerDone := make(chan struct{})
+	go func() {
+		defer close(routerDone)
+		if err := a.Router.Run(ctx); err != nil {
+			errc <- fmt.Errorf("running router: %w", err)
+		}
+	}()
+	for _, s := range []struct {
+		srv *http.Server
+		ln  net.Listener
+	}{{a.api, a.apiLn}, {a.admin, a.adminLn}} {
+		go func() {
+			if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("serving: %w", err)
+			}
+		}()
+	}
+	a.log.Info("gateway started", "profile", a.cfg.Profile, "api", "http://"+a.APIAddr(), "admin", "http://"+a.AdminAddr(),
+		"replica", a.cfg.Routing.Replica, "consumers_per_handler", a.cfg.Routing.ConsumersPerHandler)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	a.log.Info("shutting down")
+	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.Routing.ShutdownGrace)
+	defer stop()
+	_ = a.api.Shutdown(shutdownCtx)
+	cancel()
+	_ = a.Router.Close()
+	<-routerDone
+	_ = a.admin.Shutdown(shutdownCtx)
+	wg.Wait()
+	a.Store.Close()
+	a.log.Info("stopped")
+	return runErr
+}

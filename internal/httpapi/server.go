@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/egov-vn/gateway/internal/observability"
+	"github.com/egov-vn/gateway/internal/store"
+)
+
+// APIRoutes are the routes of the API listener (method and path template), the single list that
+// both the server and the OpenAPI conformance test read.
+var APIRoutes = []string{
+	"POST /v1/events",
+	"GET /v1/dossiers/{dossier_code}",
+}
+
+// AdminRoutes are the routes of the admin listener.
+var AdminRoutes = []string{
+	"GET /healthz",
+	"GET /readyz",
+	"GET /metrics",
+	"GET /admin/v1/dossiers/{dossier_code}",
+}
+
+// APIConfig builds the API listener's handler.
+type APIConfig struct {
+	Clients map[string][]string
+	Ingest  *Ingest
+	Dossier *DossierView
+	Metrics *observability.Metrics
+	// Sandbox, when set, is mounted at /sandbox/ (dev profile).
+	Sandbox http.Handler
+}
+
+// NewAPI returns the API listener's handler.
+func NewAPI(c APIConfig) http.Handler {
+	mux := http.NewServeMux()
+	clients := newTokenSet(c.Clients)
+	handle := func(route string, h http.Handler) {
+		mux.Handle(route, c.Metrics.Instrument("api", route, h))
+	}
+	handle(APIRoutes[0], requireToken(clients, c.Ingest))
+	handle(APIRoutes[1], requireToken(clients, c.Dossier))
+	if c.Sandbox != nil {
+		mux.Handle("/sandbox/", c.Sandbox)
+	}
+	mux.Handle("/", c.Metrics.Instrument("api", "unmatched", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		notFound(w, r, "Route")
+	})))
+	return mux
+}
+
+// AdminConfig builds the admin listener's handler.
+type AdminConfig struct {
+	Token   string
+	Store   *store.Store
+	Metrics *observability.Metrics
+	// Ready reports whether the router runs.
+	Ready   func() bool
+	Dossier *DossierView
+}
+
+// NewAdmin returns the admin listener's handler.
+func NewAdmin(c AdminConfig) http.Handler {
+	mux := http.NewServeMux()
+	admin := newTokenSet(map[string][]string{"admin": {c.Token}})
+	handle := func(route string, h http.Handler) {
+		mux.Handle(route, c.Metrics.Instrument("admin", route, h))
+	}
+	handle(AdminRoutes[0], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}))
+	handle(AdminRoutes[1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		checks := map[string]string{"redis": "ok", "router": "ok"}
+		ok := true
+		ctx, cancel := context.WithTimeout(r.Context(), 2e9)
+		defer cancel()
+		if err := c.Store.Client.Ping(ctx).Err(); err != nil {
+			checks["redis"], ok = "unreachable", false
+		}
+		if !c.Ready() {
+			checks["router"], ok = "not running", false
+		}
+		status, code := "ready", http.StatusOK
+		if !ok {
+			status, code = "not ready", http.StatusServiceUnavailable
+		}
+		writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+	}))
+	mux.Handle(AdminRoutes[2], promhttp.HandlerFor(c.Metrics.Registry, promhttp.HandlerOpts{Registry: c.Metrics.Registry}))
+	handle(AdminRoutes[3], requireToken(admin, c.Dossier))
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w, r, "Route") }))
+	return mux
+}

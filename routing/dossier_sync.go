@@ -1,0 +1,114 @@
+package routing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/egov-vn/gateway/connectors/portal"
+	"github.com/egov-vn/gateway/internal/events"
+	"github.com/egov-vn/gateway/internal/failure"
+	"github.com/egov-vn/gateway/internal/observability"
+	"github.com/egov-vn/gateway/internal/store"
+)
+
+// dossierSync sends dossier state changes to the portal, newest state only.
+//
+// Per-dossier ordering: the portal receives the whole current state, so an older version must
+// never overwrite a newer one, even when events arrive out of order or two consumers (or replicas)
+// hold versions of one dossier at once. Each dossier's sync runs under a Redis lock (lease longer
+// than the handler timeout, so the call is cancelled before the lease can lapse), and the last
+// synced version is raised only upwards. A version at or below it is not sent again ("superseded");
+// its processing step, if any, still reaches the portal exactly once, since steps are history,
+// not state.
+type dossierSync struct {
+	store   *store.Store
+	portal  portal.Portal
+	metrics *observability.Metrics
+	lease   time.Duration
+}
+
+var errDossierBusy = errors.New("dossier is being synced by another consumer")
+
+func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
+	ctx := msg.Context()
+	ev, err := events.Parse(json.RawMessage(msg.Payload), "")
+	if err != nil {
+		return nil, failure.MarkPermanent(fmt.Errorf("reading event: %w", err))
+	}
+	sc := ev.StatusChanged
+	if sc == nil {
+		return nil, failure.Permanentf("event type %s is not a dossier status change", ev.Type)
+	}
+	code := sc.Dossier.Code
+	release, err := h.store.Lock(ctx, h.store.Keys.DossierLock(code), msg.UUID, h.lease)
+	if errors.Is(err, store.ErrLockHeld) {
+		return nil, errDossierBusy
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer release(context.WithoutCancel(ctx))
+
+	state, err := h.store.DossierSyncState(ctx, code)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Version > state.SyncedVersion {
+		err := h.portal.UpsertDossier(ctx, sc.Dossier)
+		h.store.RecordSyncAttempt(context.WithoutCancel(ctx), code, classified(err))
+		if err != nil {
+			h.timeline(ctx, code, ev, sc, "sync_failed", failure.Classify(err).String())
+			return nil, fmt.Errorf("syncing dossier version %d: %w", sc.Version, err)
+		}
+		if _, err := h.store.RaiseSyncedVersion(ctx, code, sc.Version, nowFunc()); err != nil {
+			return nil, err
+		}
+		h.metrics.PortalSyncs.WithLabelValues("synced").Inc()
+		h.timeline(ctx, code, ev, sc, "synced", "")
+	} else {
+		h.metrics.PortalSyncs.WithLabelValues("superseded").Inc()
+		h.timeline(ctx, code, ev, sc, "superseded", "portal already holds version "+strconv.FormatInt(state.SyncedVersion, 10))
+	}
+
+	if sc.Step != nil {
+		stepsKey := h.store.Keys.DossierSteps(code)
+		member := strconv.FormatInt(sc.Version, 10)
+		sent, err := h.store.Client.SIsMember(ctx, stepsKey, member).Result()
+		if err != nil {
+			return nil, fmt.Errorf("reading sent steps: %w", err)
+		}
+		if !sent {
+			if err := h.portal.AddProgress(ctx, *sc.Step); err != nil {
+				h.timeline(ctx, code, ev, sc, "step_failed", failure.Classify(err).String())
+				return nil, fmt.Errorf("adding progress step of version %d: %w", sc.Version, err)
+			}
+			if err := h.store.Client.SAdd(context.WithoutCancel(ctx), stepsKey, member).Err(); err != nil {
+				return nil, fmt.Errorf("recording sent step: %w", err)
+			}
+			h.metrics.PortalSyncs.WithLabelValues("step_sent").Inc()
+			h.timeline(ctx, code, ev, sc, "step_sent", "")
+		}
+	}
+	return nil, nil
+}
+
+func (h *dossierSync) timeline(ctx context.Context, code string, ev *events.Event, sc *events.StatusChanged, kind, detail string) {
+	_ = h.store.AddTimeline(context.WithoutCancel(ctx), code, store.TimelineEntry{
+		Kind: kind, Version: sc.Version, Status: int(sc.Dossier.Status), Detail: detail, EventID: ev.ID,
+	})
+}
+
+// classified keeps only the class and the partner/operation of an error for the sync state: the
+// error text of a partner call names no personal data, but a bounded summary is all ops need.
+func classified(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %s", failure.Classify(err), truncate(err.Error(), 200))
+}
