@@ -1,0 +1,233 @@
+// Command loadgen is the gateway's load harness. It runs one scenario and reports throughput,
+// latency percentiles, errors, CPU and memory, ending with a machine-readable RESULT line.
+//
+//	go run ./cmd/loadgen -scenario ingest -duration 10s -warmup 2s -concurrency 64
+//
+// Every run is bounded: each phase lasts -warmup plus -duration plus at most one request timeout
+// (10 s) for the requests still in flight, the whole run is cut off after that plus two minutes of
+// set-up allowance, and the only traffic goes to loopback addresses (a non-loopback -redis or
+// -target is refused). Interrupting it (Ctrl-C) still deletes the Redis keys it wrote.
+//
+// # Scenarios
+//
+// ingest (the default) measures POST /v1/events in two phases, one after the other, with the
+// same load:
+//
+//  1. baseline: a bare net/http handler started in this process that reads the body, does one
+//     XADD to the same Redis (a stream of its own, deleted afterwards) and answers 202. It is the
+//     least any ingest endpoint can do on this machine.
+//  2. gateway: a whole gateway started in this process with app.New (the dev profile, but on the
+//     real Redis under a key prefix of its own, deleted afterwards), loaded with valid
+//     vn.gov.dossier.status_changed CloudEvents of about 1 KiB (an id unique per event, spread
+//     over -dossiers dossier codes with increasing versions) and the demo client token. Its
+//     consumers run as they would in production, syncing to the sandbox portal on its own
+//     listener, so they compete with the ingest path for the CPU. With -target the gateway at
+//     that URL is loaded instead.
+//
+// After the gateway phase the length of its dossier.status_changed stream is compared with the
+// number of events it accepted (202 answers; "accepted" results of a batch); a mismatch ends the
+// run with exit status 1 after the report.
+//
+// Further scenarios (end-to-end dossier sync, payments, fault runs) are further files of this
+// package, each a scenario with a name, its own flags and a run function, listed in scenarios.
+//
+// # Flags
+//
+// Common to every scenario:
+//
+//	-scenario NAME     the scenario to run (default ingest); it decides which other flags exist
+//	-redis URL         the Redis every phase writes to (default redis://127.0.0.1:6379/0)
+//	-duration D        the measured window of each phase (default 10s, at most 1h)
+//	-warmup D          load offered before each window and not counted (default 2s)
+//	-concurrency N     workers, each with at most one request in flight (default 64, at most
+//	                   1024); the one HTTP client opens at most N connections per host and keeps
+//	                   them alive
+//	-rate R            open loop: R requests per second in all, on a fixed schedule; latency
+//	                   counts from each request's scheduled time, so queueing in the load
+//	                   generator is not hidden. 0 (the default) is closed loop: each worker sends
+//	                   its next request as soon as the previous one is answered
+//	-max-requests N    end a measured window early after N requests (default 5000000; 0: none)
+//	-json              write the report as indented JSON instead of the text table
+//
+// Of the ingest scenario:
+//
+//	-batch N           events per request (default 1); above 1 the body is a CloudEvents batch
+//	                   (at most 500). The baseline still does one XADD per request
+//	-dossiers N        dossier codes the events spread over (default 1000)
+//	-consumers N       consumers per handler of the in-process gateway (default: the config's, 4)
+//	-target URL        base URL of a running gateway (http://127.0.0.1:PORT) to load instead of
+//	                   starting one; the baseline still runs in process; no stream check
+//	-cpuprofile FILE   write a CPU profile (pprof) of the gateway phase's measured window; read it
+//	                   with go tool pprof -top FILE. In process, it includes the load generator
+//
+// # Reading the result
+//
+// Each phase reports requests/s (2xx answers only) and events/s accepted in the measured window;
+// latency percentiles p50, p90, p99, p99.9 and the maximum of successful requests, from a
+// log-linear histogram (within 1.6 %); errors by HTTP status, or "timeout", "transport",
+// "canceled"; the connections the client opened (more than -concurrency means churn); in open
+// loop, the scheduled sends that never went out (the offered rate was not sustained); the CPU
+// seconds this process used in the window (getrusage) and its RSS (VmRSS) at the end of it and
+// at its peak. The process holds the load generator in both phases, and the gateway too when it
+// runs in process, so compare the phases' CPU per 1k events rather than absolute figures.
+//
+// Then the ratio of the gateway's events/s to the baseline's, and the goals: throughput at least
+// 0.8× the baseline and a gateway p99 of at most 15 ms, each PASS or MISS. The throughput ratio
+// measures capacity in closed loop only; in open loop both phases are offered the same rate, so
+// it only says whether the gateway kept up, and the p99 at that rate is the figure to read. In
+// closed loop, latency follows from throughput (mean ≈ concurrency / requests per second).
+// A MISS is a finding, not a failure: the exit status stays 0. The machine is noisy (see
+// ../shared/docs/performance.md): compare ratios measured in one run, never absolute numbers
+// from different runs.
+//
+// The last line is the result as one JSON object, for scripts:
+//
+//	RESULT {"scenario":"ingest","mode":"closed",...,"baseline":{...},"gateway":{...},
+//	        "ratio":0.41,"goal":{"throughput":"MISS","p99":"PASS","verdict":"MISS",...},
+//	        "stream_check":{"entries":...,"accepted":...,"match":true}}
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Limits that keep every run bounded.
+const (
+	maxDuration    = time.Hour
+	maxWarmup      = 10 * time.Minute
+	maxConcurrency = 1024
+	maxRate        = 1e6
+	// setupAllowance covers starting and stopping what a scenario needs and deleting its keys.
+	setupAllowance = 2 * time.Minute
+)
+
+func main() {
+	// go-redis logs every failed dial on its own; the error that ends the run says it once.
+	redis.SetLogger(quietLogger{})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// quietLogger drops go-redis's internal log lines.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+// run parses args, runs the selected scenario, writes its report and its RESULT line to out and
+// progress to progress.
+func run(ctx context.Context, args []string, out, progress io.Writer) error {
+	all := scenarios()
+	name := scenarioArg(args)
+	if name == "" {
+		name = all[0].name
+	}
+	var sc *scenario
+	var names []string
+	for _, s := range all {
+		names = append(names, s.name)
+		if s.name == name {
+			sc = s
+		}
+	}
+	if sc == nil {
+		fmt.Fprintf(progress, "loadgen: unknown scenario %q (known: %s)\n", name, strings.Join(names, ", "))
+		return errUsage
+	}
+
+	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
+	fs.SetOutput(progress)
+	fs.Usage = func() {
+		fmt.Fprintf(progress, "usage: loadgen -scenario NAME [flags]\n\nscenarios:\n")
+		for _, s := range all {
+			fmt.Fprintf(progress, "  %-10s %s\n", s.name, s.summary)
+		}
+		fmt.Fprintf(progress, "\nflags (with -scenario %s):\n", sc.name)
+		fs.PrintDefaults()
+	}
+	fs.String("scenario", all[0].name, "scenario to run: "+strings.Join(names, ", "))
+	redisURL := fs.String("redis", "redis://127.0.0.1:6379/0", "Redis `URL` (loopback only) the phases write to")
+	duration := fs.Duration("duration", 10*time.Second, "measured window of each phase")
+	warmup := fs.Duration("warmup", 2*time.Second, "load before each measured window, not counted")
+	concurrency := fs.Int("concurrency", 64, "workers, each with at most one request in flight")
+	rate := fs.Float64("rate", 0, "open loop: send this many requests per second in all (0: closed loop)")
+	maxRequests := fs.Int64("max-requests", 5_000_000, "end a measured window early after this many requests (0: no limit)")
+	asJSON := fs.Bool("json", false, "write the report as JSON instead of text")
+	sc.flags(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(progress, "loadgen: unexpected arguments %q\n", fs.Args())
+		return errUsage
+	}
+	sh := shape{Duration: *duration, Warmup: *warmup, Concurrency: *concurrency, Rate: *rate, MaxRequests: *maxRequests}
+	if err := errors.Join(sh.validate(), sc.check()); err != nil {
+		fmt.Fprintln(progress, "loadgen:", err)
+		return errUsage
+	}
+
+	id := make([]byte, 4)
+	_, _ = rand.Read(id)
+	e := &env{redisURL: *redisURL, shape: sh, json: *asJSON, runID: hex.EncodeToString(id), out: out, progress: progress}
+	bound := time.Duration(sc.phases)*(sh.Warmup+sh.Duration+requestTimeout) + setupAllowance
+	ctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	res, err := sc.run(ctx, e)
+	if res != nil {
+		b, merr := json.Marshal(res)
+		if merr != nil {
+			return errors.Join(err, fmt.Errorf("encoding result: %w", merr))
+		}
+		fmt.Fprintf(out, "RESULT %s\n", b)
+	}
+	return err
+}
+
+func (s shape) validate() error {
+	var errs []error
+	if s.Duration <= 0 || s.Duration > maxDuration {
+		errs = append(errs, fmt.Errorf("-duration %s is outside (0, %s]", s.Duration, maxDuration))
+	}
+	if s.Warmup < 0 || s.Warmup > maxWarmup {
+		errs = append(errs, fmt.Errorf("-warmup %s is outside [0, %s]", s.Warmup, maxWarmup))
+	}
+	if s.Concurrency < 1 || s.Concurrency > maxConcurrency {
+		errs = append(errs, fmt.Errorf("-concurrency %d is outside 1..%d", s.Concurrency, maxConcurrency))
+	}
+	if s.Rate < 0 || s.Rate > maxRate {
+		errs = append(errs, fmt.Errorf("-rate %v is outside 0..%v", s.Rate, maxRate))
+	}
+	if s.MaxRequests < 0 {
+		errs = append(errs, errors.New("-max-requests must not be negative"))
+	}
+	return errors.Join(errs...)
+}
