@@ -1,0 +1,97 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestDevProfileIsValid(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", envFrom(nil))
+	if err != nil {
+		t.Fatalf("dev profile: %v", err)
+	}
+	if !c.Redis.Embedded || c.Admin.Token != DemoAdminToken || c.Clients["onestop"][0] != DemoClientToken {
+		t.Fatalf("dev profile lacks its embedded store or demo credentials: %+v", c)
+	}
+	if c.Portal.BaseURL != "http://127.0.0.1:8080/sandbox/dvcqg" {
+		t.Fatalf("dev portal URL %q", c.Portal.BaseURL)
+	}
+}
+
+func TestProductionProfileTakesSecretsFromEnvironment(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join("..", "..", "configs", "production.yaml")
+	_, err := Load(path, envFrom(nil))
+	if err == nil {
+		t.Fatal("production profile without secrets must not load")
+	}
+	for _, want := range []string{"admin token", "redis", "client tokens", "portal credentials", "onestop secrets"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("missing-secret errors do not mention %q (every problem must be listed at once):\n%v", want, err)
+		}
+	}
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path, envFrom(map[string]string{
+		"GATEWAY_REDIS_URL": "redis://127.0.0.1:6379/0", "GATEWAY_ADMIN_TOKEN": "adm",
+		"GATEWAY_CLIENT_TOKENS": "onestop:a,onestop:b", "GATEWAY_PORTAL_PASSWORD_FILE": pwFile,
+		"GATEWAY_ONESTOP_SECRETS": DemoOnestopSecret, "GATEWAY_HTTP_ADDR": "127.0.0.1:18080",
+	}))
+	if err != nil {
+		t.Fatalf("production profile with secrets: %v", err)
+	}
+	if c.Portal.Password != "s3cret" || len(c.Clients["onestop"]) != 2 || c.HTTP.Addr != "127.0.0.1:18080" || c.Redis.Embedded {
+		t.Fatalf("environment not applied: %+v", c)
+	}
+	if got := c.RetrySchedule("dvcqg"); len(got) != 13 {
+		t.Fatalf("retry schedule has %d steps", len(got))
+	}
+}
+
+func TestSecretsInYAMLAreRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	p := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(p, []byte("admin:\n  token: x\nportal:\n  password: y\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(p, envFrom(nil))
+	if err == nil || !strings.Contains(err.Error(), "admin.token") || !strings.Contains(err.Error(), "portal.password") {
+		t.Fatalf("secrets in YAML: %v", err)
+	}
+}
+
+func TestValidateListsEveryProblem(t *testing.T) {
+	t.Parallel()
+	c := DevProfile()
+	c.fillDerived()
+	c.Routing.ConsumersPerHandler = 0
+	c.Routing.MaxIdleTime = c.Routing.HandlerTimeout // far under twice the worst delivery
+	c.Log.Level = "loud"
+	c.Onestop.Secrets = []string{"plain"}
+	err := c.Validate()
+	for _, want := range []string{"consumers_per_handler", "max_idle_time", "log.level", "whsec_"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("Validate does not report %q: %v", want, err)
+		}
+	}
+}
+
+func TestUnknownYAMLKeyIsAnError(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte("routing:\n  consumers: 4\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p, envFrom(nil)); err == nil || !strings.Contains(err.Error(), "consumers") {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
