@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -51,6 +52,7 @@ func (p parkTransient) Middleware(h message.HandlerFunc) message.HandlerFunc {
 			p.metrics.HandlerOutcomes.WithLabelValues(p.handler, "returned").Inc()
 			return nil, err
 		case failure.Permanent:
+			p.deadLettered(err)
 			return nil, err
 		}
 		attempt, _ := strconv.Atoi(msg.Metadata.Get(MetaAttempt))
@@ -62,7 +64,9 @@ func (p parkTransient) Middleware(h message.HandlerFunc) message.HandlerFunc {
 		} else {
 			attempt++
 			if attempt > p.schedule.Attempts() {
-				return nil, failure.MarkPermanent(fmt.Errorf("%w after %d delayed retries: %w", errExhausted, attempt-1, err))
+				err = failure.MarkPermanent(fmt.Errorf("%w after %d delayed retries: %w", errExhausted, attempt-1, err))
+				p.deadLettered(err)
+				return nil, err
 			}
 			due = time.Now().Add(p.schedule.Delay(attempt))
 		}
@@ -78,6 +82,21 @@ func (p parkTransient) Middleware(h message.HandlerFunc) message.HandlerFunc {
 			"attempt", attempt, "due", due.Format(time.RFC3339), "correlation_id", msg.Metadata.Get(MetaCorrelationID), "err", err)
 		return nil, nil
 	}
+}
+
+// deadLettered counts a message the poison queue (the next layer out) is about to take.
+func (p parkTransient) deadLettered(err error) {
+	reason := "permanent"
+	switch {
+	case errors.Is(err, errExhausted):
+		reason = "exhausted"
+	case strings.Contains(err.Error(), "unreadable stream entry"):
+		reason = "unreadable"
+	}
+	p.metrics.HandlerOutcomes.WithLabelValues(p.handler, "dead_lettered").Inc()
+	p.metrics.DeadLetters.WithLabelValues(p.handler, reason).Inc()
+	p.log.Error("message dead-lettered", "handler", p.handler, "reason", reason,
+		"err", truncate(err.Error(), 300))
 }
 
 // handlerMetrics records each delivery's duration and success, inside the poison queue so that
