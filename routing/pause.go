@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"fmt"
+	"github.com/egov-vn/gateway/internal/vntime"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -32,8 +33,6 @@ type Pauses struct {
 type Window struct {
 	Start, End time.Duration // since local midnight
 }
-
-var ict = time.FixedZone("ICT", 7*3600)
 
 // NewPauses builds the pause switches.
 func NewPauses(s *store.Store, windows map[string][]Window, log *slog.Logger) *Pauses {
@@ -70,8 +69,8 @@ func (p *Pauses) PausedUntil(partner string) (bool, time.Time) {
 }
 
 func (w Window) contains(now time.Time) (bool, time.Time) {
-	local := now.In(ict)
-	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, ict)
+	local := now.In(vntime.Zone)
+	midnight := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, vntime.Zone)
 	since := local.Sub(midnight)
 	switch {
 	case w.Start <= w.End && since >= w.Start && since < w.End:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/egov-vn/gateway/internal/vntime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -32,7 +33,7 @@ func newEventGen(runID string, dossiers, batch int) *eventGen {
 		codes:    make([]string, dossiers),
 		batch:    batch,
 		sentAt:   time.Now().UTC().Format(time.RFC3339),
-		stepBase: time.Date(2025, 11, 26, 8, 0, 0, 0, events.ICT),
+		stepBase: time.Date(2025, 11, 26, 8, 0, 0, 0, vntime.Zone),
 	}
 	for i := range g.codes {
 		g.codes[i] = "LG" + runID + "-" + leftPad(strconv.Itoa(i), 5)
@@ -102,7 +103,7 @@ func (g *eventGen) event(b []byte, n uint64) []byte {
 	b = append(b, `,"NgayTiepNhan":"20251126083000","NgayHenTra":"20251210170000","DonViXuLy":"UBND xa Hoang Dong","TrichYeuHoSo":"`...)
 	b = append(b, g.filler...)
 	b = append(b, `","DanhSachLePhi":[{"TenPhiLePhi":"Le phi","MaPhiLePhi":"LP01","Gia":50000}]},"step":{"NguoiXuLy":"Tran Thi B","ThoiDiemXuLy":"`...)
-	b = g.stepBase.Add(time.Duration(version)*time.Minute).AppendFormat(b, events.PortalTimeLayout)
+	b = g.stepBase.Add(time.Duration(version)*time.Minute).AppendFormat(b, vntime.Layout)
 	b = append(b, `","NoiDungXuLy":"buoc `...)
 	b = append(b, v...)
 	b = append(b, `","TrangThai":`...)

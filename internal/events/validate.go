@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/egov-vn/gateway/internal/vntime"
 	"math"
 	"strconv"
 	"strings"
@@ -170,12 +171,6 @@ func integerValue(name string, raw json.RawMessage, min, max int64, errs *FieldE
 	return n, true
 }
 
-// ICT is Asia/Ho_Chi_Minh: UTC+7 all year, no daylight saving time.
-var ICT = time.FixedZone("ICT", 7*3600)
-
-// PortalTimeLayout is the DVCQG date format, in ICT.
-const PortalTimeLayout = "20060102150405"
-
 // date reads a date in the portal's yyyyMMddHHmmss (taken as ICT) or RFC 3339.
 func (o object) date(field string, required bool) time.Time {
 	s := o.str(field, required, 40)
@@ -192,8 +187,8 @@ func (o object) date(field string, required bool) time.Time {
 
 // ParseDate reads yyyyMMddHHmmss (ICT) or RFC 3339.
 func ParseDate(s string) (time.Time, error) {
-	if len(s) == len(PortalTimeLayout) {
-		return time.ParseInLocation(PortalTimeLayout, s, ICT)
+	if len(s) == len(vntime.Layout) {
+		return vntime.Parse(s)
 	}
 	return time.Parse(time.RFC3339, s)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/egov-vn/gateway/internal/vntime"
 	"net/url"
 	"strconv"
 	"time"
@@ -319,10 +320,8 @@ func (r *BillLookupReply) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-var gmt7 = time.FixedZone("GMT+7", 7*60*60)
-
 // LookupCode builds MaTraCuuTT, the payment look-up code: the dossier code followed by the
 // yyyyMMddHHmmss stamp of at in Vietnam's time (UTC+7).
 func LookupCode(maHoSo string, at time.Time) string {
-	return maHoSo + at.In(gmt7).Format("20060102150405")
+	return maHoSo + vntime.Format(at)
 }

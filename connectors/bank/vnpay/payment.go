@@ -3,6 +3,7 @@ package vnpay
 import (
 	"errors"
 	"fmt"
+	"github.com/egov-vn/gateway/internal/vntime"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -246,7 +247,7 @@ func checkTime(t time.Time) string {
 	if t.IsZero() {
 		return "must be set"
 	}
-	if y := t.In(gmt7).Year(); y < 2000 || y > 9999 {
+	if y := t.In(vntime.Zone).Year(); y < 2000 || y > 9999 {
 		return fmt.Sprintf("year %d is out of range", y)
 	}
 	return ""

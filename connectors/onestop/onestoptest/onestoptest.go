@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/egov-vn/gateway/internal/config"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -24,7 +25,7 @@ import (
 // Secrets used by the suite (`whsec_` + base64 of at least 24 bytes).
 const (
 	// OldSecret is the dev profile's documented secret, whsec_ + base64("demo-onestop-webhook-secret").
-	OldSecret = sandbox.DemoSecret
+	OldSecret = config.DemoOnestopSecret
 	// NewSecret is whsec_ + base64("rotated-onestop-webhook-secret-2025").
 	NewSecret = "whsec_cm90YXRlZC1vbmVzdG9wLXdlYmhvb2stc2VjcmV0LTIwMjU="
 	// OtherSecret is whsec_ + base64("an-unrelated-receiver-secret!").

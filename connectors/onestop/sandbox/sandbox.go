@@ -34,10 +34,6 @@ import (
 	"github.com/egov-vn/gateway/internal/signing/webhooks"
 )
 
-// DemoSecret is the dev profile's documented notification secret (api.md):
-// `whsec_` + base64("demo-onestop-webhook-secret"). Never use it outside the dev profile.
-const DemoSecret = "whsec_ZGVtby1vbmVzdG9wLXdlYmhvb2stc2VjcmV0"
-
 // MaxBodyBytes bounds the body of a received webhook.
 const MaxBodyBytes = 1 << 20
 

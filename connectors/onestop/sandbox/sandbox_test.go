@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/egov-vn/gateway/internal/config"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -66,7 +67,7 @@ func send(t *testing.T, base string, w webhookReq) (int, error) {
 		w.body = fmt.Sprintf(`{"type":%q,"data":{"payment_id":"pay_01","amount":150000}}`, w.typ)
 	}
 	if w.secret == "" {
-		w.secret = sandbox.DemoSecret
+		w.secret = config.DemoOnestopSecret
 	}
 	if w.timestamp.IsZero() {
 		w.timestamp = time.Now()
@@ -167,7 +168,7 @@ func TestReceive(t *testing.T) {
 			t.Parallel()
 			secrets := tt.secrets
 			if secrets == nil {
-				secrets = []string{sandbox.DemoSecret}
+				secrets = []string{config.DemoOnestopSecret}
 			}
 			sb := sandbox.New(secrets...)
 			base := start(t, sb)
@@ -207,7 +208,7 @@ func TestReceive(t *testing.T) {
 
 func TestRefusedWebhookStillShowsWhatItSaid(t *testing.T) {
 	t.Parallel()
-	sb := sandbox.New(sandbox.DemoSecret)
+	sb := sandbox.New(config.DemoOnestopSecret)
 	base := start(t, sb)
 	post(t, base, webhookReq{id: "ntf_forged", typ: "payment.succeeded", secret: otherSecret})
 	rec := sb.Received()[0]
@@ -218,7 +219,7 @@ func TestRefusedWebhookStillShowsWhatItSaid(t *testing.T) {
 
 func TestListing(t *testing.T) {
 	t.Parallel()
-	sb := sandbox.New(sandbox.DemoSecret)
+	sb := sandbox.New(config.DemoOnestopSecret)
 	base := start(t, sb)
 	post(t, base, webhookReq{id: "ntf_1", typ: "payment.succeeded"})
 	post(t, base, webhookReq{id: "ntf_1", typ: "payment.succeeded"})
@@ -284,7 +285,7 @@ func TestListing(t *testing.T) {
 
 func TestForgedWebhookDoesNotMakeTheGenuineOneADuplicate(t *testing.T) {
 	t.Parallel()
-	sb := sandbox.New(sandbox.DemoSecret)
+	sb := sandbox.New(config.DemoOnestopSecret)
 	base := start(t, sb)
 	post(t, base, webhookReq{id: "ntf_1", secret: otherSecret})
 	post(t, base, webhookReq{id: "ntf_1"})
@@ -296,7 +297,7 @@ func TestForgedWebhookDoesNotMakeTheGenuineOneADuplicate(t *testing.T) {
 
 func TestDeleteClearsRecordsAndIDs(t *testing.T) {
 	t.Parallel()
-	sb := sandbox.New(sandbox.DemoSecret)
+	sb := sandbox.New(config.DemoOnestopSecret)
 	base := start(t, sb)
 	sb.Faults().Set(faults.Settings{LatencyMS: 1})
 	post(t, base, webhookReq{id: "ntf_1"})
@@ -317,7 +318,7 @@ func TestDeleteClearsRecordsAndIDs(t *testing.T) {
 
 func TestReset(t *testing.T) {
 	t.Parallel()
-	sb := sandbox.New(sandbox.DemoSecret)
+	sb := sandbox.New(config.DemoOnestopSecret)
 	base := start(t, sb)
 	post(t, base, webhookReq{id: "ntf_1"})
 	sb.Faults().Set(faults.Settings{ErrorRate: 1})
@@ -338,7 +339,7 @@ func TestReset(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	t.Parallel()
-	sb := sandbox.New(sandbox.DemoSecret)
+	sb := sandbox.New(config.DemoOnestopSecret)
 	base := start(t, sb)
 	status, body := do(t, http.MethodPut, base+"/faults", `{"error_rate":1,"status":502}`)
 	if status != http.StatusOK {
@@ -371,7 +372,7 @@ func TestFaults(t *testing.T) {
 
 func TestRoutes(t *testing.T) {
 	t.Parallel()
-	base := start(t, sandbox.New(sandbox.DemoSecret))
+	base := start(t, sandbox.New(config.DemoOnestopSecret))
 	tests := []struct {
 		name   string
 		method string
@@ -395,7 +396,7 @@ func TestRoutes(t *testing.T) {
 
 func TestBodyLimit(t *testing.T) {
 	t.Parallel()
-	sb := sandbox.New(sandbox.DemoSecret)
+	sb := sandbox.New(config.DemoOnestopSecret)
 	base := start(t, sb)
 	big := `{"type":"payment.succeeded","data":"` + strings.Repeat("x", sandbox.MaxBodyBytes) + `"}`
 	if got := post(t, base, webhookReq{body: big}); got != http.StatusRequestEntityTooLarge {
@@ -409,9 +410,9 @@ func TestBodyLimit(t *testing.T) {
 func TestRotatedSecrets(t *testing.T) {
 	t.Parallel()
 	newSecret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("rotated-onestop-webhook-secret-2025"))
-	sb := sandbox.New(sandbox.DemoSecret, newSecret)
+	sb := sandbox.New(config.DemoOnestopSecret, newSecret)
 	base := start(t, sb)
-	for i, secret := range []string{sandbox.DemoSecret, newSecret} {
+	for i, secret := range []string{config.DemoOnestopSecret, newSecret} {
 		if got := post(t, base, webhookReq{id: "ntf_" + strconv.Itoa(i), secret: secret}); got != http.StatusNoContent {
 			t.Errorf("webhook signed with secret %d = %d, want 204", i+1, got)
 		}
@@ -420,7 +421,7 @@ func TestRotatedSecrets(t *testing.T) {
 
 func TestConcurrentReceivers(t *testing.T) {
 	t.Parallel()
-	sb := sandbox.New(sandbox.DemoSecret)
+	sb := sandbox.New(config.DemoOnestopSecret)
 	base := start(t, sb)
 	const senders, perSender = 8, 10
 	var wg sync.WaitGroup

@@ -3,6 +3,7 @@ package dvcqg
 import (
 	"errors"
 	"fmt"
+	"github.com/egov-vn/gateway/internal/vntime"
 	"strconv"
 	"time"
 
@@ -10,20 +11,13 @@ import (
 	"github.com/egov-vn/gateway/internal/failure"
 )
 
-// timeLayout is the adapter's date format, yyyyMMddHHmmss.
-const timeLayout = "20060102150405"
-
-// ictZone is Asia/Ho_Chi_Minh. Vietnam has kept UTC+07:00 without daylight saving time since
-// 1975, so a fixed zone is exact for every date the portal holds and needs no tzdata.
-var ictZone = time.FixedZone("ICT", 7*3600)
-
 // formatTime renders t as the adapter expects; the zero time is the empty string, which the
 // wire structs omit.
 func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(ictZone).Format(timeLayout)
+	return vntime.Format(t)
 }
 
 // reject marks a request the portal would refuse for its content: permanent, and recognisable by

@@ -4,14 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/egov-vn/gateway/internal/vntime"
 	"strconv"
-	"time"
 )
-
-// timeLayout is the adapter's date format, yyyyMMddHHmmss, in Asia/Ho_Chi_Minh.
-const timeLayout = "20060102150405"
-
-var ictZone = time.FixedZone("ICT", 7*3600)
 
 // object is one JSON object of a request, kept raw so the sandbox stores what it received.
 type object map[string]json.RawMessage
@@ -92,7 +87,7 @@ func (c *checker) date(o object, name string, required bool) {
 	if ok && v == "" && !required {
 		return
 	}
-	if _, err := time.ParseInLocation(timeLayout, v, ictZone); !ok || err != nil || len(v) != len(timeLayout) {
+	if _, err := vntime.Parse(v); !ok || err != nil {
 		c.add(name, "must be a date yyyyMMddHHmmss")
 	}
 }
