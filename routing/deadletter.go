@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -34,7 +35,7 @@ type SyncFailed struct {
 
 func (h *deadLetterNotice) Handle(msg *message.Message) ([]*message.Message, error) {
 	handler := msg.Metadata.Get(middleware.PoisonedHandlerKey)
-	if len(handler) < len(HandlerDossierToPortal) || handler[:len(HandlerDossierToPortal)] != HandlerDossierToPortal {
+	if name, _, _ := strings.Cut(handler, "#"); name != HandlerDossierToPortal {
 		return nil, nil
 	}
 	code := msg.Metadata.Get(MetaSubject)

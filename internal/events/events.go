@@ -23,8 +23,8 @@ const (
 // MaxBatch is the largest batch accepted.
 const MaxBatch = 500
 
-// Event is a validated CloudEvent. Raw is the event exactly as received (compacted), which is what
-// goes onto the stream.
+// Event is a validated CloudEvent. Raw is the event exactly as received, which is what goes onto
+// the stream.
 type Event struct {
 	ID      string
 	Source  string
@@ -122,11 +122,8 @@ func Parse(raw json.RawMessage, prefix string) (*Event, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return nil, FieldErrors{{Field: prefix, Message: "must be valid JSON"}}
-	}
-	e.Raw = buf.Bytes()
+	// newObject's json.Unmarshal has already checked the whole of raw is valid JSON.
+	e.Raw = raw
 	return e, nil
 }
 

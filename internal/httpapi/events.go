@@ -68,10 +68,6 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, http.StatusBadRequest, "invalid-input", "The body could not be read", "", nil)
 		return
 	}
-	if !json.Valid(body) {
-		writeProblem(w, r, http.StatusBadRequest, "invalid-json", "The body is not valid JSON", "", nil)
-		return
-	}
 	correlation := r.Header.Get("X-Correlation-ID")
 	if correlation == "" || len(correlation) > 128 || !events.IsCode(correlation) {
 		correlation = watermill.NewULID()
@@ -80,7 +76,7 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ev, err := events.Parse(body, "")
 		if err != nil {
 			in.Metrics.EventsIngested.WithLabelValues("unknown", "rejected").Inc()
-			badRequest(w, r, err)
+			rejectBody(w, r, body, err)
 			return
 		}
 		res, err := in.store(r, []*events.Event{ev}, correlation)
@@ -101,7 +97,7 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	evs, errs, err := events.ParseBatch(body)
 	if err != nil {
-		badRequest(w, r, err)
+		rejectBody(w, r, body, err)
 		return
 	}
 	valid := make([]*events.Event, 0, len(evs))
@@ -173,6 +169,16 @@ func (in *Ingest) store(r *http.Request, evs []*events.Event, correlation string
 		appends[i] = store.Append{Topic: routing.TopicForEventType(ev.Type), Source: ev.Source, ID: ev.ID, Fields: fields}
 	}
 	return in.Store.AppendOnce(r.Context(), in.IdempotencyTTL, appends)
+}
+
+// rejectBody answers a body that did not parse. Telling malformed JSON apart costs one more scan,
+// so it is done here, on the failure path, and not for every accepted event.
+func rejectBody(w http.ResponseWriter, r *http.Request, body []byte, err error) {
+	if !json.Valid(body) {
+		writeProblem(w, r, http.StatusBadRequest, "invalid-json", "The body is not valid JSON", "", nil)
+		return
+	}
+	badRequest(w, r, err)
 }
 
 func firstErr(res []store.AppendResult) error {
