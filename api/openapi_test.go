@@ -23,17 +23,6 @@ const (
 	adminServer = "http://127.0.0.1:9090"
 )
 
-// servedOperations are the operations the server serves today: exactly these carry no
-// `x-implemented: false`.
-var servedOperations = []string{
-	"POST /v1/events",
-	"GET /v1/dossiers/{dossier_code}",
-	"GET /healthz",
-	"GET /readyz",
-	"GET /metrics",
-	"GET /admin/v1/dossiers/{dossier_code}",
-}
-
 // contractOperations is every operation api.md names, on both listeners.
 var contractOperations = []string{
 	"POST /v1/events",
@@ -132,26 +121,6 @@ func TestSpecCoversTheContract(t *testing.T) {
 	}
 }
 
-func TestImplementedMarks(t *testing.T) {
-	ops := operations(loadSpec(t))
-	for key, op := range ops {
-		value, marked := op.Extensions["x-implemented"]
-		served := slices.Contains(servedOperations, key)
-		switch {
-		case served && marked:
-			t.Errorf("%s is served but carries x-implemented: %v", key, value)
-		case !served && !marked:
-			t.Errorf("%s is not served yet but has no x-implemented: false", key)
-		case !served && value != false:
-			t.Errorf("%s: x-implemented = %#v, want the boolean false", key, value)
-		}
-	}
-	for _, key := range servedOperations {
-		if _, ok := ops[key]; !ok {
-			t.Errorf("served operation %s is missing from the spec", key)
-		}
-	}
-}
 
 func TestServers(t *testing.T) {
 	doc := loadSpec(t)

@@ -2,10 +2,10 @@ package routing
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/egov-vn/gateway/internal/vntime"
 	"log/slog"
-	"strconv"
 	"sync"
 	"time"
 
@@ -25,7 +25,20 @@ type Pauses struct {
 	log     *slog.Logger
 
 	mu     sync.RWMutex
-	paused map[string]time.Time // partner → end of pause (zero: until resumed)
+	paused map[string]pause // ops pauses by partner
+}
+
+// pause is an ops pause as kept in Redis.
+type pause struct {
+	Until  int64  `json:"until,omitempty"` // unix ms; 0: until resumed
+	Reason string `json:"reason,omitempty"`
+}
+
+func (p pause) end() time.Time {
+	if p.Until == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(p.Until)
 }
 
 // Window is a daily maintenance window of a partner, in Asia/Ho_Chi_Minh time; it may span
@@ -36,7 +49,7 @@ type Window struct {
 
 // NewPauses builds the pause switches.
 func NewPauses(s *store.Store, windows map[string][]Window, log *slog.Logger) *Pauses {
-	return &Pauses{store: s, windows: windows, log: log, paused: map[string]time.Time{}}
+	return &Pauses{store: s, windows: windows, log: log, paused: map[string]pause{}}
 }
 
 // Paused implements partnerhttp.Pauser.
@@ -45,27 +58,34 @@ func (p *Pauses) Paused(partner string) bool {
 	return ok
 }
 
-// PausedUntil tells whether partner is paused now and until when (for parking).
+// PausedUntil tells whether partner is paused now and until when messages should wait (for
+// parking): the end of the pause or window, or an hour for a pause without an end.
 func (p *Pauses) PausedUntil(partner string) (bool, time.Time) {
+	paused, end, _ := p.State(partner)
+	if paused && end.IsZero() {
+		return true, time.Now().Add(indefinitePauseRecheck)
+	}
+	return paused, end
+}
+
+// State tells whether partner is paused now, until when (zero: until resumed) and why.
+func (p *Pauses) State(partner string) (bool, time.Time, string) {
 	if p == nil {
-		return false, time.Time{}
+		return false, time.Time{}, ""
 	}
 	now := time.Now()
 	p.mu.RLock()
-	end, ok := p.paused[partner]
+	ps, ok := p.paused[partner]
 	p.mu.RUnlock()
-	if ok && (end.IsZero() || now.Before(end)) {
-		if end.IsZero() {
-			return true, now.Add(indefinitePauseRecheck)
-		}
-		return true, end
+	if ok && (ps.Until == 0 || now.Before(ps.end())) {
+		return true, ps.end(), ps.Reason
 	}
 	for _, w := range p.windows[partner] {
 		if in, end := w.contains(now); in {
-			return true, end
+			return true, end, "maintenance window"
 		}
 	}
-	return false, time.Time{}
+	return false, time.Time{}, ""
 }
 
 func (w Window) contains(now time.Time) (bool, time.Time) {
@@ -86,14 +106,17 @@ func (w Window) contains(now time.Time) (bool, time.Time) {
 // Pause pauses partner until end (zero: until resumed) and records who and why in the audit
 // stream.
 func (p *Pauses) Pause(ctx context.Context, partner string, end time.Time, actor, reason string) error {
-	v := "0"
+	ps := pause{Reason: reason}
 	if !end.IsZero() {
-		v = strconv.FormatInt(end.UnixMilli(), 10)
+		ps.Until = end.UnixMilli()
 	}
-	if err := p.store.Client.HSet(ctx, p.store.Keys.Paused(), partner, v).Err(); err != nil {
+	raw, _ := json.Marshal(ps)
+	if err := p.store.Client.HSet(ctx, p.store.Keys.Paused(), partner, raw).Err(); err != nil {
 		return fmt.Errorf("pausing %s: %w", partner, err)
 	}
-	p.set(partner, end)
+	p.mu.Lock()
+	p.paused[partner] = ps
+	p.mu.Unlock()
 	return p.store.Audit(ctx, actor, "pause", partner, reason)
 }
 
@@ -108,26 +131,20 @@ func (p *Pauses) Resume(ctx context.Context, partner, actor, reason string) erro
 	return p.store.Audit(ctx, actor, "resume", partner, reason)
 }
 
-func (p *Pauses) set(partner string, end time.Time) {
-	p.mu.Lock()
-	p.paused[partner] = end
-	p.mu.Unlock()
-}
-
 // Refresh reads the ops pauses from Redis.
 func (p *Pauses) Refresh(ctx context.Context) error {
 	h, err := p.store.Client.HGetAll(ctx, p.store.Keys.Paused()).Result()
 	if err != nil {
 		return fmt.Errorf("reading pauses: %w", err)
 	}
-	m := make(map[string]time.Time, len(h))
+	m := make(map[string]pause, len(h))
 	for partner, v := range h {
-		ms, _ := strconv.ParseInt(v, 10, 64)
-		if ms == 0 {
-			m[partner] = time.Time{}
-		} else {
-			m[partner] = time.UnixMilli(ms)
+		var ps pause
+		if err := json.Unmarshal([]byte(v), &ps); err != nil {
+			// Unreadable: keep the partner paused rather than resume it by accident.
+			ps = pause{Reason: "unreadable pause record"}
 		}
+		m[partner] = ps
 	}
 	p.mu.Lock()
 	p.paused = m

@@ -266,3 +266,27 @@ func (r *Router) Close() error { return r.wm.Close() }
 
 // Schedules returns the delayed-retry schedule of each handler.
 func (r *Router) Schedules() map[string]*Schedule { return r.schedules }
+
+// PartnerOf names the partner a handler calls ("" for an unknown handler).
+func (r *Router) PartnerOf(handler string) string {
+	if s, ok := r.schedules[handler]; ok {
+		return s.partner
+	}
+	return ""
+}
+
+// Release makes every message parked for partner due now (a resumed partner) and returns how many.
+func (r *Router) Release(ctx context.Context, partner string) (int, error) {
+	total := 0
+	for _, s := range r.schedules {
+		if s.partner != partner {
+			continue
+		}
+		n, err := s.DueNow(ctx)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}

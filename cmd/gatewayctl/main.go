@@ -1,7 +1,17 @@
 // Command gatewayctl is the ops CLI: it calls the gateway's admin listener.
 //
-//	gatewayctl [-admin URL] [-token TOKEN] health
-//	gatewayctl [-admin URL] [-token TOKEN] dossier show CODE
+//	gatewayctl [-admin URL] [-token TOKEN] COMMAND
+//
+//	health                                         readiness of the gateway
+//	dossier show CODE                              a dossier's timeline and sync state
+//	deadletters list [-partner P] [-type T] [-dossier CODE] [-topic T] [-limit N]
+//	deadletters show ID                            one dead letter, personal data masked
+//	deadletters replay ID... [-reason R]           put messages back on their topic
+//	deadletters replay -all [filters] [-reason R]  every dead letter matching the filters
+//	deadletters discard ID -reason R               drop a dead letter for good (audited)
+//	breakers                                       every partner endpoint's breaker
+//	partner pause NAME [-until RFC3339] [-reason R]
+//	partner resume NAME [-reason R]
 //
 // The admin URL defaults to GATEWAY_ADMIN_URL or http://127.0.0.1:9090; the token to
 // GATEWAY_ADMIN_TOKEN (the dev profile's is demo-admin-token).
@@ -10,12 +20,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -33,27 +45,174 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	c := client{base: *admin, token: *token, http: &http.Client{Timeout: 15 * time.Second}, out: stdout}
 	rest := fs.Args()
-	usage := func() int {
-		fmt.Fprintln(stderr, "usage: gatewayctl [-admin URL] [-token TOKEN] health | dossier show CODE")
+	if len(rest) == 0 {
+		fmt.Fprintln(stderr, usage)
 		return 2
 	}
-	if len(rest) == 0 {
-		return usage()
-	}
-	var err error
-	switch {
-	case rest[0] == "health":
-		err = c.get("/readyz")
-	case len(rest) == 3 && rest[0] == "dossier" && rest[1] == "show":
-		err = c.get("/admin/v1/dossiers/" + url.PathEscape(rest[2]))
-	default:
-		return usage()
+	err := dispatch(c, rest, stderr)
+	if errors.Is(err, errUsage) {
+		fmt.Fprintln(stderr, usage)
+		return 2
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "gatewayctl:", err)
 		return 1
 	}
 	return 0
+}
+
+const usage = `usage: gatewayctl [-admin URL] [-token TOKEN] COMMAND
+  health
+  dossier show CODE
+  deadletters list [-partner P] [-type T] [-dossier CODE] [-topic T] [-limit N]
+  deadletters show ID
+  deadletters replay ID... [-reason R] | deadletters replay -all [filters] [-reason R]
+  deadletters discard ID -reason R
+  breakers
+  partner pause NAME [-until RFC3339] [-reason R]
+  partner resume NAME [-reason R]`
+
+var errUsage = errors.New("usage")
+
+func dispatch(c client, args []string, stderr io.Writer) error {
+	cmd := args[0]
+	if len(args) > 1 {
+		cmd += " " + args[1]
+	}
+	switch {
+	case args[0] == "health":
+		return c.get("/readyz")
+	case args[0] == "breakers":
+		return c.get("/admin/v1/breakers")
+	case cmd == "dossier show" && len(args) == 3:
+		return c.get("/admin/v1/dossiers/" + url.PathEscape(args[2]))
+	case cmd == "deadletters list":
+		f, q, err := filterFlags(args[2:], stderr)
+		if err != nil || f.NArg() != 0 {
+			return errUsage
+		}
+		return c.get("/admin/v1/deadletters?" + q.Encode())
+	case cmd == "deadletters show" && len(args) == 3:
+		return c.get("/admin/v1/deadletters/" + url.PathEscape(args[2]))
+	case cmd == "deadletters replay":
+		return replay(c, args[2:], stderr)
+	case cmd == "deadletters discard":
+		fs := flag.NewFlagSet("discard", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		reason := fs.String("reason", "", "why the dead letter is dropped (required)")
+		ids, err := parseInterspersed(fs, args[2:])
+		if err != nil || len(ids) != 1 || *reason == "" {
+			return errUsage
+		}
+		return c.do(http.MethodDelete, "/admin/v1/deadletters/"+url.PathEscape(ids[0]), map[string]string{"reason": *reason})
+	case cmd == "partner pause" || cmd == "partner resume":
+		fs := flag.NewFlagSet("partner", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		reason := fs.String("reason", "", "why")
+		until := fs.String("until", "", "resume by itself at this RFC 3339 time (pause only)")
+		names, err := parseInterspersed(fs, args[2:])
+		if err != nil || len(names) != 1 || (args[1] == "resume" && *until != "") {
+			return errUsage
+		}
+		body := map[string]string{"reason": *reason}
+		if *until != "" {
+			body["until"] = *until
+		}
+		return c.do(http.MethodPost, "/admin/v1/partners/"+url.PathEscape(names[0])+"/"+args[1], body)
+	}
+	return errUsage
+}
+
+// filterFlags reads the dead-letter filters into a query.
+func filterFlags(args []string, stderr io.Writer) (*flag.FlagSet, url.Values, error) {
+	fs := flag.NewFlagSet("filters", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	partner := fs.String("partner", "", "partner")
+	typ := fs.String("type", "", "event type")
+	dossier := fs.String("dossier", "", "dossier code")
+	topic := fs.String("topic", "", "topic")
+	limit := fs.Int("limit", 100, "at most this many (1..500)")
+	all := fs.Bool("all", false, "replay every dead letter matching the filters")
+	reason := fs.String("reason", "", "why (recorded in the audit stream)")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	q := url.Values{}
+	for k, v := range map[string]string{"partner": *partner, "type": *typ, "dossier_code": *dossier, "topic": *topic} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	q.Set("limit", fmt.Sprint(*limit))
+	if *all {
+		q.Set("all", "true")
+	}
+	if *reason != "" {
+		q.Set("reason", *reason)
+	}
+	return fs, q, nil
+}
+
+// replay replays the named dead letters, or with -all every one matching the filters, page by page.
+func replay(c client, args []string, stderr io.Writer) error {
+	var ids []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		ids = append(ids, args[0])
+		args = args[1:]
+	}
+	_, q, err := filterFlags(args, stderr)
+	if err != nil {
+		return errUsage
+	}
+	all := q.Get("all") == "true"
+	body := map[string]string{"reason": q.Get("reason")}
+	q.Del("all")
+	q.Del("reason")
+	if all == (len(ids) > 0) {
+		return errUsage
+	}
+	if all {
+		// Replayed entries leave the stream, so the first page is always the next one to do.
+		for {
+			var page struct {
+				Items []struct {
+					ID string `json:"id"`
+				} `json:"items"`
+			}
+			if err := c.getJSON("/admin/v1/deadletters?"+q.Encode(), &page); err != nil {
+				return err
+			}
+			if len(page.Items) == 0 {
+				return nil
+			}
+			for _, it := range page.Items {
+				if err := c.do(http.MethodPost, "/admin/v1/deadletters/"+url.PathEscape(it.ID)+"/replay", body); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, id := range ids {
+		if err := c.do(http.MethodPost, "/admin/v1/deadletters/"+url.PathEscape(id)+"/replay", body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseInterspersed parses flags that may come after positional arguments.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 type client struct {
@@ -64,28 +223,27 @@ type client struct {
 
 func (c client) get(path string) error { return c.do(http.MethodGet, path, nil) }
 
+// getJSON reads an answer into v without printing it.
+func (c client) getJSON(path string, v any) error {
+	resp, err := c.send(http.MethodGet, path, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: HTTP %d", path, resp.StatusCode)
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(v); err != nil {
+		return fmt.Errorf("reading answer: %w", err)
+	}
+	return nil
+}
+
+// do sends a request and prints the answer, indented when it is JSON.
 func (c client) do(method, path string, body any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("encoding request: %w", err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
+	resp, err := c.send(method, path, body)
 	if err != nil {
-		return fmt.Errorf("building request: %w", err)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("calling admin listener: %w", err)
+		return err
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
@@ -98,6 +256,32 @@ func (c client) do(method, path string, body any) error {
 		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
 	}
 	return nil
+}
+
+func (c client) send(method, path string, body any) (*http.Response, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encoding request: %w", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		return nil, fmt.Errorf("building request: %w", err)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("calling admin listener: %w", err)
+	}
+	return resp, nil
 }
 
 func envOr(name, def string) string {

@@ -88,7 +88,14 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	a.Metrics = observability.NewMetrics(prometheus.NewRegistry())
-	a.Pauses = routing.NewPauses(a.Store, nil, a.log)
+	windows := map[string][]routing.Window{}
+	for name, p := range cfg.Partners {
+		for _, w := range p.MaintenanceWindows {
+			start, end, _ := config.ParseWindow(w) // validated with the configuration
+			windows[name] = append(windows[name], routing.Window{Start: start, End: end})
+		}
+	}
+	a.Pauses = routing.NewPauses(a.Store, windows, a.log)
 
 	portalClient, err := a.partnerClient(routing.PartnerPortal, cfg.Portal.BaseURL, []string{"login", "lookup_dossier", "sync_dossier", "add_progress"})
 	if err != nil {
@@ -143,6 +150,21 @@ func (a *App) build(ctx context.Context) error {
 	a.api = a.server(httpapi.NewAPI(apiCfg))
 	a.admin = a.server(httpapi.NewAdmin(httpapi.AdminConfig{
 		Token: cfg.Admin.Token, Store: a.Store, Metrics: a.Metrics, Ready: a.Router.IsRunning, Dossier: dossier,
+		Ops: &httpapi.Ops{
+			Store:            a.Store,
+			DeadLetterStream: a.Store.Keys.Stream(routing.TopicDeadLetter),
+			PartnerOf:        a.Router.PartnerOf,
+			Breakers:         a.breakerStates,
+			Paused:           a.Pauses.State,
+			Pause:            a.Pauses.Pause,
+			Resume: func(ctx context.Context, partner, actor, reason string) (int, error) {
+				if err := a.Pauses.Resume(ctx, partner, actor, reason); err != nil {
+					return 0, err
+				}
+				return a.Router.Release(ctx, partner)
+			},
+			Partners: []string{routing.PartnerPortal, routing.PartnerOnestop},
+		},
 	}))
 	return nil
 }
@@ -173,6 +195,19 @@ func (a *App) server(h http.Handler) *http.Server {
 		MaxHeaderBytes:    c.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
+}
+
+// breakerStates reads every partner endpoint's breaker now.
+func (a *App) breakerStates() map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for name, c := range a.Clients {
+		states := map[string]string{}
+		for op, st := range c.BreakerStates() {
+			states[op] = st.String()
+		}
+		out[name] = states
+	}
+	return out
 }
 
 // APIAddr is the bound address of the API listener.

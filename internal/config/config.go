@@ -114,6 +114,34 @@ type PartnerConfig struct {
 	BreakerFailures uint32          `yaml:"breaker_failures"`
 	BreakerOpenFor  time.Duration   `yaml:"breaker_open_for"`
 	RetrySchedule   []time.Duration `yaml:"retry_schedule"`
+	// MaintenanceWindows are daily windows "HH:MM-HH:MM" in Asia/Ho_Chi_Minh (may span
+	// midnight) during which the partner is paused: messages wait, breakers do not count.
+	MaintenanceWindows []string `yaml:"maintenance_windows"`
+}
+
+// ParseWindow reads a daily window "HH:MM-HH:MM" as offsets from local midnight.
+func ParseWindow(s string) (start, end time.Duration, err error) {
+	a, b, ok := strings.Cut(s, "-")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q is not HH:MM-HH:MM", s)
+	}
+	clock := func(v string) (time.Duration, error) {
+		t, err := time.Parse("15:04", strings.TrimSpace(v))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not HH:MM-HH:MM", s)
+		}
+		return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+	}
+	if start, err = clock(a); err != nil {
+		return 0, 0, err
+	}
+	if end, err = clock(b); err != nil {
+		return 0, 0, err
+	}
+	if start == end {
+		return 0, 0, fmt.Errorf("%q is empty (start equals end)", s)
+	}
+	return start, end, nil
 }
 
 // PortalConfig is the national portal (DVCQG) connection.
@@ -517,6 +545,18 @@ func (c *Config) Validate() error {
 	}
 	if c.Retry.PollInterval <= 0 {
 		bad("retry.poll_interval: must be positive")
+	}
+	for name, p := range c.Partners {
+		for i, w := range p.MaintenanceWindows {
+			if _, _, err := ParseWindow(w); err != nil {
+				bad("partners.%s.maintenance_windows[%d]: %v", name, i, err)
+			}
+		}
+		for i, d := range p.RetrySchedule {
+			if d <= 0 {
+				bad("partners.%s.retry_schedule[%d]: must be positive", name, i)
+			}
+		}
 	}
 	if c.Portal.Dialect != "dvcqg" {
 		bad("portal.dialect: %q is unknown (known: dvcqg)", c.Portal.Dialect)

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func envFrom(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -93,5 +94,36 @@ func TestUnknownYAMLKeyIsAnError(t *testing.T) {
 	}
 	if _, err := Load(p, envFrom(nil)); err == nil || !strings.Contains(err.Error(), "consumers") {
 		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestMaintenanceWindows(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		in         string
+		start, end time.Duration
+		wantErr    bool
+	}{
+		{"night window across midnight", "23:30-01:00", 23*time.Hour + 30*time.Minute, time.Hour, false},
+		{"same day", "02:00-04:15", 2 * time.Hour, 4*time.Hour + 15*time.Minute, false},
+		{"empty window", "02:00-02:00", 0, 0, true},
+		{"no dash", "02:00", 0, 0, true},
+		{"bad hour", "25:00-01:00", 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s, e, err := ParseWindow(tt.in)
+			if (err != nil) != tt.wantErr || (!tt.wantErr && (s != tt.start || e != tt.end)) {
+				t.Fatalf("ParseWindow(%q) = %v, %v, %v", tt.in, s, e, err)
+			}
+		})
+	}
+	c := DevProfile()
+	c.fillDerived()
+	c.Partners = map[string]PartnerConfig{"dvcqg": {MaintenanceWindows: []string{"22:00-23:00", "bad"}}}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "partners.dvcqg.maintenance_windows[1]") {
+		t.Fatalf("Validate does not name the bad window: %v", err)
 	}
 }

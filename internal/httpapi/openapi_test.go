@@ -96,6 +96,13 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"unsupported type", http.MethodPost, gw.API, "/v1/events", config.DemoClientToken, "text/plain", event, 415},
 		{"healthz", http.MethodGet, gw.Admin, "/healthz", "", "", "", 200},
 		{"readyz", http.MethodGet, gw.Admin, "/readyz", "", "", "", 200},
+		{"dead letters", http.MethodGet, gw.Admin, "/admin/v1/deadletters", config.DemoAdminToken, "", "", 200},
+		{"dead letter not found", http.MethodGet, gw.Admin, "/admin/v1/deadletters/1-0", config.DemoAdminToken, "", "", 404},
+		{"dead letters bad limit", http.MethodGet, gw.Admin, "/admin/v1/deadletters?limit=0", config.DemoAdminToken, "", "", 400},
+		{"breakers", http.MethodGet, gw.Admin, "/admin/v1/breakers", config.DemoAdminToken, "", "", 200},
+		{"pause", http.MethodPost, gw.Admin, "/admin/v1/partners/dvcqg/pause", config.DemoAdminToken, "application/json", `{"reason":"maintenance"}`, 200},
+		{"resume", http.MethodPost, gw.Admin, "/admin/v1/partners/dvcqg/resume", config.DemoAdminToken, "", "", 200},
+		{"admin without token", http.MethodGet, gw.Admin, "/admin/v1/breakers", "", "", "", 401},
 	}
 	for _, tt := range tests {
 		code, body := apptest.Do(t, tt.method, tt.base+tt.path, tt.token, tt.ct, tt.body)

@@ -23,6 +23,13 @@ var AdminRoutes = []string{
 	"GET /readyz",
 	"GET /metrics",
 	"GET /admin/v1/dossiers/{dossier_code}",
+	"GET /admin/v1/deadletters",
+	"GET /admin/v1/deadletters/{id}",
+	"DELETE /admin/v1/deadletters/{id}",
+	"POST /admin/v1/deadletters/{id}/replay",
+	"GET /admin/v1/breakers",
+	"POST /admin/v1/partners/{name}/pause",
+	"POST /admin/v1/partners/{name}/resume",
 }
 
 // APIConfig builds the API listener's handler.
@@ -61,6 +68,7 @@ type AdminConfig struct {
 	// Ready reports whether the router runs.
 	Ready   func() bool
 	Dossier *DossierView
+	Ops     *Ops
 }
 
 // NewAdmin returns the admin listener's handler.
@@ -92,6 +100,12 @@ func NewAdmin(c AdminConfig) http.Handler {
 	}))
 	mux.Handle(AdminRoutes[2], promhttp.HandlerFor(c.Metrics.Registry, promhttp.HandlerOpts{Registry: c.Metrics.Registry}))
 	handle(AdminRoutes[3], requireToken(admin, c.Dossier))
+	for i, h := range []http.HandlerFunc{
+		c.Ops.listDeadLetters, c.Ops.getDeadLetter, c.Ops.discardDeadLetter, c.Ops.replayDeadLetter,
+		c.Ops.breakers, c.Ops.pause, c.Ops.resume,
+	} {
+		handle(AdminRoutes[4+i], requireToken(admin, h))
+	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w, r, "Route") }))
 	return mux
 }
