@@ -135,6 +135,8 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 
+	a.Metrics.Registry.MustRegister(routing.NewCollector(a.Router), observability.NewBreakerCollector(a.breakerStates))
+
 	dossier := &httpapi.DossierView{Store: a.Store}
 	apiCfg := httpapi.APIConfig{
 		Clients: cfg.Clients,
@@ -180,6 +182,7 @@ func (a *App) partnerClient(name, baseURL string, operations []string) (*partner
 	}
 	a.Metrics.InitPartner(name, operations, []string{partnerhttp.OutcomeOK, partnerhttp.OutcomeTransient,
 		partnerhttp.OutcomePermanent, partnerhttp.OutcomeBreakerOpen, partnerhttp.OutcomePaused, partnerhttp.OutcomeCanceled})
+	c.Prepare(operations...)
 	a.Clients[name] = c
 	return c, nil
 }

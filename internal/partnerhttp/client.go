@@ -206,6 +206,14 @@ func (c *Client) Do(ctx context.Context, operation string, build func(r *resty.R
 	return resp, err
 }
 
+// Prepare creates the breakers of the given operations now, so they are reported (closed) before
+// their first call.
+func (c *Client) Prepare(operations ...string) {
+	for _, op := range operations {
+		c.breaker(op)
+	}
+}
+
 // BreakerStates returns the current state of every endpoint breaker of this partner, read now
 // (open → half-open happens on read, so this is what the next call would see).
 func (c *Client) BreakerStates() map[string]gobreaker.State {
