@@ -65,6 +65,8 @@ type Config struct {
 	InProgressLease time.Duration
 	PollInterval    time.Duration
 	CloseTimeout    time.Duration
+	// StreamRetention: acknowledged entries younger than this are not trimmed.
+	StreamRetention time.Duration
 	// Schedule returns a partner's delayed-retry schedule.
 	Schedule func(partner string) []time.Duration
 }
@@ -245,6 +247,13 @@ func (r *Router) Run(ctx context.Context) error {
 			s.Run(ctx, r.cfg.PollInterval)
 		}()
 	}
+	trimmer := &Trimmer{Store: r.deps.Store, Retention: r.cfg.StreamRetention, Log: r.deps.Log,
+		Topics: []string{TopicDossierStatusChanged, TopicDeliveryRequested, TopicNotificationRequested}}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		trimmer.Run(ctx, time.Minute)
+	}()
 	go func() {
 		<-r.wm.Running()
 		r.runOnce.Do(func() { close(r.running) })

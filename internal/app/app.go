@@ -129,6 +129,7 @@ func (a *App) build(ctx context.Context) error {
 		InProgressLease:    cfg.Routing.WorstDelivery() + 10*time.Second,
 		PollInterval:       cfg.Retry.PollInterval,
 		CloseTimeout:       cfg.Routing.ShutdownGrace,
+		StreamRetention:    cfg.Routing.StreamRetention,
 		Schedule:           cfg.RetrySchedule,
 	}, routing.Deps{Store: a.Store, Log: a.log, Metrics: a.Metrics, Portal: portal, Notifier: notifier, Pauses: a.Pauses})
 	if err != nil {

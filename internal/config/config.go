@@ -99,6 +99,9 @@ type RoutingConfig struct {
 	// IdempotencyTTL is how long an event's source+id (and a handled message) is remembered.
 	IdempotencyTTL time.Duration `yaml:"idempotency_ttl"`
 	ShutdownGrace  time.Duration `yaml:"shutdown_grace"`
+	// StreamRetention keeps acknowledged stream entries at least this long before trimming
+	// (entries a consumer group still needs are never trimmed).
+	StreamRetention time.Duration `yaml:"stream_retention"`
 }
 
 // RetryConfig is the delayed-retry schedule for transient failures.
@@ -205,6 +208,7 @@ func Defaults() Config {
 			ClaimInterval:       10 * time.Second,
 			IdempotencyTTL:      7 * 24 * time.Hour,
 			ShutdownGrace:       20 * time.Second,
+			StreamRetention:     24 * time.Hour,
 		},
 		Retry: RetryConfig{
 			Schedule: []time.Duration{
@@ -531,6 +535,9 @@ func (c *Config) Validate() error {
 	// message that is still being handled and it is processed twice.
 	if worst := r.WorstDelivery(); r.MaxIdleTime < 2*worst {
 		bad("routing.max_idle_time: %s must be at least twice one delivery's worst case (%s = handler_timeout × (short_retries+1) + backoff)", r.MaxIdleTime, worst)
+	}
+	if r.StreamRetention < time.Minute {
+		bad("routing.stream_retention: %s is too short (at least 1m)", r.StreamRetention)
 	}
 	if r.IdempotencyTTL < time.Hour {
 		bad("routing.idempotency_ttl: %s is too short (at least 1h)", r.IdempotencyTTL)
