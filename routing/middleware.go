@@ -230,11 +230,16 @@ func truncate(s string, n int) string {
 // timeout gives each attempt its own deadline and puts the delivery's context back afterwards:
 // watermill's Timeout leaves the message holding a cancelled context, and the layers outside
 // (poison queue, park) must still be able to write with the message.
+//
+// The attempt's context is detached from the subscriber's cancellation: on shutdown the attempt
+// under way finishes (within the handler timeout, well inside the router's close timeout) instead
+// of cutting a partner call in half. Its acknowledgement may be lost with the closing subscriber;
+// the message then comes back after the restart and the idempotent consumer skips it.
 func timeout(d time.Duration) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			orig := msg.Context()
-			ctx, cancel := context.WithTimeout(orig, d)
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(orig), d)
 			defer func() {
 				cancel()
 				msg.SetContext(orig)

@@ -223,8 +223,8 @@ func (a *App) AdminAddr() string { return a.adminLn.Addr().String() }
 // Config is the configuration in force (addresses resolved).
 func (a *App) Config() config.Config { return a.cfg }
 
-// Run serves until ctx ends, then shuts down gracefully: the listeners stop taking requests,
-// the router finishes or returns in-flight messages, and the store closes last.
+// Run serves until ctx ends, then shuts down gracefully: the router finishes the attempts under
+// way (never dead-lettering them), then the listeners stop, and the store closes last.
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -263,10 +263,13 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("shutting down")
 	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.Routing.ShutdownGrace)
 	defer stop()
-	_ = a.api.Shutdown(shutdownCtx)
+	// The router drains first: the attempts under way finish while the API listener still takes
+	// events (stored for after the restart) and partner callbacks, and while the dev profile's
+	// sandbox partners, which live on it, still answer.
 	cancel()
 	_ = a.Router.Close()
 	<-routerDone
+	_ = a.api.Shutdown(shutdownCtx)
 	_ = a.admin.Shutdown(shutdownCtx)
 	wg.Wait()
 	a.Store.Close()

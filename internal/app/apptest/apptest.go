@@ -5,11 +5,13 @@ package apptest
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,7 +45,12 @@ type Gateway struct {
 	*app.App
 	API   string // http://host:port of the API listener
 	Admin string // http://host:port of the admin listener
+
+	stop func() error
 }
+
+// Stop shuts the gateway down gracefully and returns what Run returned; later calls do nothing.
+func (g *Gateway) Stop() error { return g.stop() }
 
 // Config returns a dev-profile configuration for tests; tune it before Start.
 func Config(t testing.TB, s Store) config.Config {
@@ -93,15 +100,22 @@ func Start(t testing.TB, cfg config.Config) *Gateway {
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("gateway stopped with: %v", err)
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case stopErr = <-done:
+			case <-time.After(30 * time.Second):
+				stopErr = errors.New("gateway did not stop within 30s")
 			}
-		case <-time.After(30 * time.Second):
-			t.Errorf("gateway did not stop within 30s")
+		})
+		return stopErr
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("stopping gateway: %v", err)
 		}
 	})
 	select {
@@ -109,7 +123,7 @@ func Start(t testing.TB, cfg config.Config) *Gateway {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("router did not start within 10s")
 	}
-	return &Gateway{App: a, API: "http://" + a.APIAddr(), Admin: "http://" + a.AdminAddr()}
+	return &Gateway{App: a, API: "http://" + a.APIAddr(), Admin: "http://" + a.AdminAddr(), stop: stop}
 }
 
 func finish(cfg *config.Config) error {
