@@ -52,5 +52,6 @@ func (h *deadLetterNotice) Handle(msg *message.Message) ([]*message.Message, err
 	if err != nil {
 		return nil, err
 	}
+	n.Metadata.Set(MetaSubject, code)
 	return []*message.Message{n}, nil
 }

@@ -52,7 +52,7 @@ func (p parkTransient) Middleware(h message.HandlerFunc) message.HandlerFunc {
 			p.metrics.HandlerOutcomes.WithLabelValues(p.handler, "returned").Inc()
 			return nil, err
 		case failure.Permanent:
-			p.deadLettered(err)
+			p.deadLettered(msg, err)
 			return nil, err
 		}
 		attempt, _ := strconv.Atoi(msg.Metadata.Get(MetaAttempt))
@@ -65,7 +65,7 @@ func (p parkTransient) Middleware(h message.HandlerFunc) message.HandlerFunc {
 			attempt++
 			if attempt > p.schedule.Attempts() {
 				err = failure.MarkPermanent(fmt.Errorf("%w after %d delayed retries: %w", errExhausted, attempt-1, err))
-				p.deadLettered(err)
+				p.deadLettered(msg, err)
 				return nil, err
 			}
 			due = time.Now().Add(p.schedule.Delay(attempt))
@@ -79,13 +79,14 @@ func (p parkTransient) Middleware(h message.HandlerFunc) message.HandlerFunc {
 		}
 		p.metrics.HandlerOutcomes.WithLabelValues(p.handler, "parked").Inc()
 		p.log.Warn("message parked for a delayed retry", "handler", p.handler, "partner", p.schedule.partner,
-			"attempt", attempt, "due", due.Format(time.RFC3339), "correlation_id", msg.Metadata.Get(MetaCorrelationID), "err", err)
+			"attempt", attempt, "due", due.Format(time.RFC3339), "correlation_id", msg.Metadata.Get(MetaCorrelationID),
+			"dossier_code", msg.Metadata.Get(MetaSubject), "event_id", msg.Metadata.Get(MetaEventID), "err", err)
 		return nil, nil
 	}
 }
 
-// deadLettered counts a message the poison queue (the next layer out) is about to take.
-func (p parkTransient) deadLettered(err error) {
+// deadLettered counts and logs a message the poison queue (the next layer out) is about to take.
+func (p parkTransient) deadLettered(msg *message.Message, err error) {
 	reason := "permanent"
 	switch {
 	case errors.Is(err, errExhausted):
@@ -96,14 +97,18 @@ func (p parkTransient) deadLettered(err error) {
 	p.metrics.HandlerOutcomes.WithLabelValues(p.handler, "dead_lettered").Inc()
 	p.metrics.DeadLetters.WithLabelValues(p.handler, reason).Inc()
 	p.log.Error("message dead-lettered", "handler", p.handler, "reason", reason,
-		"err", truncate(err.Error(), 300))
+		"correlation_id", msg.Metadata.Get(MetaCorrelationID), "dossier_code", msg.Metadata.Get(MetaSubject),
+		"event_id", msg.Metadata.Get(MetaEventID), "err", truncate(err.Error(), 300))
 }
 
 // handlerMetrics records each delivery's duration and success, inside the poison queue so that
-// failures are seen (watermill's own middleware sits outermost and would only see successes).
+// failures are seen (watermill's own middleware sits outermost and would only see successes), and
+// logs the delivery at debug level with the message's correlation id and dossier code, so one
+// message's journey can be followed through the logs.
 type handlerMetrics struct {
 	handler  string
 	duration *prometheus.HistogramVec
+	log      *slog.Logger
 }
 
 func (m handlerMetrics) Middleware(h message.HandlerFunc) message.HandlerFunc {
@@ -112,11 +117,15 @@ func (m handlerMetrics) Middleware(h message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		start := time.Now()
 		out, err := h(msg)
+		took := time.Since(start)
 		if err != nil {
-			failed.Observe(time.Since(start).Seconds())
+			failed.Observe(took.Seconds())
 		} else {
-			ok.Observe(time.Since(start).Seconds())
+			ok.Observe(took.Seconds())
 		}
+		m.log.Debug("message handled", "handler", m.handler, "success", err == nil, "duration_ms", took.Milliseconds(),
+			"correlation_id", msg.Metadata.Get(MetaCorrelationID), "dossier_code", msg.Metadata.Get(MetaSubject),
+			"event_id", msg.Metadata.Get(MetaEventID), "attempt", msg.Metadata.Get(MetaAttempt))
 		return out, err
 	}
 }

@@ -43,7 +43,8 @@ func (h *notify) Handle(msg *message.Message) ([]*message.Message, error) {
 }
 
 // NewNotification builds the message that asks for a notification. The id is derived from key, so
-// the same cause always yields the same webhook-id and the receiver can deduplicate.
+// the same cause always yields the same webhook-id and the receiver can deduplicate. Callers set
+// the message's MetaSubject to the dossier code it concerns, so its journey can be followed.
 func NewNotification(typ, key string, data any) (*message.Message, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {

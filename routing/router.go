@@ -175,7 +175,7 @@ func (r *Router) addHandler(s handlerSpec, poison message.HandlerMiddleware) err
 		poison,
 		parkTransient{handler: s.name, schedule: sched, metrics: deps.Metrics, log: deps.Log,
 			paused: func() (bool, time.Time) { return deps.Pauses.PausedUntil(partner) }}.Middleware,
-		handlerMetrics{handler: s.name, duration: r.duration}.Middleware,
+		handlerMetrics{handler: s.name, duration: r.duration, log: deps.Log}.Middleware,
 		idempotentConsumer{handler: s.name, store: deps.Store, lease: cfg.InProgressLease,
 			ttl: cfg.IdempotencyTTL, metrics: deps.Metrics}.Middleware,
 		shortRetry(s.name, cfg.ShortRetries, cfg.ShortRetryInterval, deps.Metrics),

@@ -90,6 +90,8 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status, code = "duplicate", http.StatusOK
 		}
 		in.Metrics.EventsIngested.WithLabelValues(ev.Type, status).Inc()
+		in.Log.Debug("event "+status, "correlation_id", correlation, "dossier_code", ev.Subject, "event_id", ev.ID,
+			"type", ev.Type, "client", clientFrom(r.Context()))
 		w.Header().Set("X-Correlation-ID", correlation)
 		writeJSON(w, code, EventResult{ID: ev.ID, Status: status})
 		return
@@ -143,6 +145,8 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			results[i] = EventResult{ID: ev.ID, Status: "accepted"}
 		}
 		in.Metrics.EventsIngested.WithLabelValues(ev.Type, results[i].Status).Inc()
+		in.Log.Debug("event "+results[i].Status, "correlation_id", correlation, "dossier_code", ev.Subject,
+			"event_id", ev.ID, "type", ev.Type, "client", clientFrom(r.Context()), "batch_index", i)
 	}
 	if len(valid) == 0 {
 		writeProblem(w, r, http.StatusBadRequest, "invalid-input", "Every event of the batch is invalid", "", allErrors)

@@ -81,17 +81,24 @@ func Config(t testing.TB, s Store) config.Config {
 	return cfg
 }
 
-// Start boots a gateway with cfg and stops it when the test ends.
+// Start boots a gateway with cfg and stops it when the test ends. Its log goes to stderr when
+// GATEWAY_TEST_LOG is set.
 func Start(t testing.TB, cfg config.Config) *Gateway {
 	t.Helper()
-	if err := finish(&cfg); err != nil {
-		t.Fatalf("test configuration: %v", err)
-	}
 	var out io.Writer = io.Discard
 	if os.Getenv("GATEWAY_TEST_LOG") != "" {
 		out = os.Stderr
 	}
-	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return StartLogged(t, cfg, out)
+}
+
+// StartLogged is Start with the gateway's JSON log, at debug level, written to out.
+func StartLogged(t testing.TB, cfg config.Config, out io.Writer) *Gateway {
+	t.Helper()
+	if err := finish(&cfg); err != nil {
+		t.Fatalf("test configuration: %v", err)
+	}
+	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
