@@ -13,6 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/sony/gobreaker/v2"
+
+	"github.com/egov-vn/gateway/connectors/onestop"
+	"github.com/egov-vn/gateway/internal/events"
 )
 
 // Metrics are the gateway's own metrics (watermill's handler metrics are registered beside them).
@@ -90,12 +93,35 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	reg.MustRegister(m.HTTPRequests, m.HTTPDuration, m.EventsIngested, m.PartnerCalls, m.PartnerDuration,
 		m.BreakerTransitions, m.HandlerOutcomes, m.Retries, m.DeadLetters, m.PortalSyncs, m.Notifications)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.initKnown()
 	return m
+}
+
+// initKnown creates the series of the closed label sets known at start-up at zero, so rates,
+// ratios and alerts see a series on a system where nothing has happened yet.
+func (m *Metrics) initKnown() {
+	for _, typ := range []string{events.TypeDossierStatusChanged, events.TypeDeliveryRequested} {
+		for _, result := range []string{"accepted", "duplicate", "unavailable"} {
+			m.EventsIngested.WithLabelValues(typ, result)
+		}
+	}
+	// A rejected event has no trusted type.
+	m.EventsIngested.WithLabelValues("unknown", "rejected")
+	for _, result := range []string{"synced", "superseded", "step_sent"} {
+		m.PortalSyncs.WithLabelValues(result)
+	}
+	for _, typ := range []string{onestop.TypePaymentSucceeded, onestop.TypePaymentFailed, onestop.TypePaymentExpired,
+		onestop.TypeDeliveryStatusChanged, onestop.TypeDossierSyncFailed, onestop.TypeDossierSubmittedNational} {
+		for _, result := range []string{"delivered", "transient", "permanent", "shutdown"} {
+			m.Notifications.WithLabelValues(typ, result)
+		}
+	}
 }
 
 // InitPartner creates a partner's known series at zero.
 func (m *Metrics) InitPartner(partner string, operations []string, outcomes []string) {
 	for _, op := range operations {
+		m.PartnerDuration.WithLabelValues(partner, op)
 		for _, o := range outcomes {
 			m.PartnerCalls.WithLabelValues(partner, op, o)
 		}
@@ -133,7 +159,13 @@ func (m *Metrics) ObserveBreakerTransition(partner, operation string, _, to gobr
 // Instrument wraps a handler registered under a route template with RED metrics.
 func (m *Metrics) Instrument(listener, route string, h http.Handler) http.Handler {
 	method, path := splitPattern(route)
-	dur := m.HTTPDuration.WithLabelValues(listener, path, method)
+	// A route without a method (the catch-all) is timed under "any"; its requests are counted
+	// under the request's method.
+	timedAs := method
+	if timedAs == "" {
+		timedAs = "any"
+	}
+	dur := m.HTTPDuration.WithLabelValues(listener, path, timedAs)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
@@ -143,11 +175,18 @@ func (m *Metrics) Instrument(listener, route string, h http.Handler) http.Handle
 	})
 }
 
+// methodOr returns the route's method, else the request's when it is a standard one, else
+// "other": a client must not be able to mint label values.
 func methodOr(m, fallback string) string {
 	if m != "" {
 		return m
 	}
-	return fallback
+	switch fallback {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return fallback
+	}
+	return "other"
 }
 
 func splitPattern(p string) (method, path string) {
