@@ -9,5 +9,8 @@
 //   - the wire structs (dto.go) of create transaction, payment confirmation and bill look-up,
 //     in the platform's field names.
 //
-// Everything here is pure. Amounts are whole VND; on the wire they are decimal strings.
+// The dialect is built on them: Client (client.go) implements bank.Provider (create transaction
+// through the partner HTTP client with a timeout; the detail query, whose wire format is
+// [assumed], detail.go), ConfirmHandler answers the confirmation callback and BillHandler the
+// bill look-up (callback.go). Amounts are whole VND; on the wire they are decimal strings.
 package paygov

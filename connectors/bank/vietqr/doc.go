@@ -13,5 +13,8 @@
 //   - Banks and BankByBIN: the BINs of the banks the province deals with.
 //
 // A VietQR transfer has no callback of its own: it is matched later on amount and the
-// reference carried in the bill number (62-01) or purpose (62-08).
+// reference carried in the bill number (62-01) or purpose (62-08). The dialect: Provider
+// (provider.go) implements bank.Provider with a dynamic payload per payment (the reference in
+// the purpose), and NotificationHandler (notification.go) receives a bank's signed
+// account-movement notifications and matches credits to payments.
 package vietqr

@@ -8,7 +8,9 @@
 //   - QueryDR: signing of the transaction status query (vnp_Command=querydr) and
 //     verification of its answer.
 //
-// Everything here is pure (no I/O, no clock): the dialect's client and callback handler are
-// built on top. Amounts are whole VND (int64); the wire carries VND × 100, and only this
+// Those primitives are pure (no I/O, no clock). The dialect is built on them: Client
+// (client.go) implements bank.Provider (the payment URL; querydr through the partner HTTP
+// client), and IPNHandler (ipn.go) answers the IPN in VNPay's order of checks, handing the
+// verified result to a bank.Settler. Amounts are whole VND (int64); the wire carries VND × 100, and only this
 // package converts. Dates on the wire are yyyyMMddHHmmss in GMT+7.
 package vnpay
