@@ -4,7 +4,11 @@
 //
 // Credentials come from the environment, defaulting to the dev profile's demo credentials:
 // PARTNERSIM_PORTAL_USERNAME, PARTNERSIM_PORTAL_PASSWORD, PARTNERSIM_PORTAL_DSTCODE,
-// PARTNERSIM_ONESTOP_SECRETS (comma separated whsec_... secrets).
+// PARTNERSIM_ONESTOP_SECRETS (comma separated whsec_... secrets), PARTNERSIM_VNPAY_TMN_CODE,
+// PARTNERSIM_VNPAY_SECRET, PARTNERSIM_PAYGOV_CLIENT_ID, PARTNERSIM_PAYGOV_KEY1,
+// PARTNERSIM_PAYGOV_KEY2 and PARTNERSIM_BANK_SECRET (the dev profile's bank). The payment
+// sandboxes send their callbacks to PARTNERSIM_GATEWAY_URL (default http://127.0.0.1:8080) and
+// give payment URLs under PARTNERSIM_PUBLIC_URL (default http://<addr>).
 package main
 
 import (
@@ -34,7 +38,19 @@ func main() {
 	if v := os.Getenv("PARTNERSIM_ONESTOP_SECRETS"); v != "" {
 		creds.OnestopSecrets = strings.Split(v, ",")
 	}
+	creds.VNPayTmnCode = envOr("PARTNERSIM_VNPAY_TMN_CODE", creds.VNPayTmnCode)
+	creds.VNPaySecret = envOr("PARTNERSIM_VNPAY_SECRET", creds.VNPaySecret)
+	creds.PayGovClientID = envOr("PARTNERSIM_PAYGOV_CLIENT_ID", creds.PayGovClientID)
+	creds.PayGovKey1 = envOr("PARTNERSIM_PAYGOV_KEY1", creds.PayGovKey1)
+	creds.PayGovKey2 = envOr("PARTNERSIM_PAYGOV_KEY2", creds.PayGovKey2)
+	for name, b := range creds.Banks {
+		b.Secret = envOr("PARTNERSIM_BANK_SECRET", b.Secret)
+		creds.Banks[name] = b
+	}
+	creds.GatewayURL = envOr("PARTNERSIM_GATEWAY_URL", "http://127.0.0.1:8080")
+	creds.PublicURL = envOr("PARTNERSIM_PUBLIC_URL", "http://"+*addr)
 	set := sandboxes.New(creds)
+	defer set.Close()
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/", set.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
@@ -48,7 +64,8 @@ func main() {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	log.Info("partner sandboxes listening", "addr", *addr, "portal", "/sandbox/dvcqg/", "onestop", "/sandbox/onestop/")
+	log.Info("partner sandboxes listening", "addr", *addr, "portal", "/sandbox/dvcqg/", "onestop", "/sandbox/onestop/",
+		"vnpay", "/sandbox/vnpay/", "paygov", "/sandbox/paygov/", "bank", "/sandbox/bank/", "gateway", creds.GatewayURL)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("serving", "err", err)
 		os.Exit(1)
