@@ -41,6 +41,7 @@ type Config struct {
 	Portal   PortalConfig             `yaml:"portal"`
 	Onestop  OnestopConfig            `yaml:"onestop"`
 	Partners map[string]PartnerConfig `yaml:"partners"`
+	Payments PaymentsConfig           `yaml:"payments"`
 }
 
 // LogConfig sets the logger.
@@ -223,7 +224,8 @@ func Defaults() Config {
 			AuthPath:        "/auth",
 			IntegrationPath: "/integration",
 		},
-		Onestop: OnestopConfig{Dialect: "webhook"},
+		Onestop:  OnestopConfig{Dialect: "webhook"},
+		Payments: defaultPayments(),
 	}
 }
 
@@ -240,6 +242,7 @@ func DevProfile() Config {
 	c.Portal.DstCode = DemoDstCode
 	c.Portal.MaDonVi = DemoDstCode
 	c.Onestop.Secrets = []string{DemoOnestopSecret}
+	devPayments(&c.Payments)
 	// Short first steps so a demo sees a retry happen; the tail is the production schedule.
 	c.Retry.Schedule = append([]time.Duration{time.Second, 5 * time.Second}, c.Retry.Schedule[1:]...)
 	return c
@@ -279,7 +282,7 @@ func decodeYAML(raw []byte, c *Config) error {
 		return err
 	}
 	var errs []error
-	for _, k := range secretYAMLKeys(probe) {
+	for _, k := range append(secretYAMLKeys(probe), paymentSecretYAMLKeys(probe)...) {
 		errs = append(errs, fmt.Errorf("%s: secrets are not read from the config file; use the environment or a _FILE variable", k))
 	}
 	if len(errs) > 0 {
@@ -419,6 +422,7 @@ func applyEnv(c *Config, env func(string) string) error {
 	if v, ok := secret("GATEWAY_ONESTOP_SECRETS"); ok {
 		c.Onestop.Secrets = splitList(v)
 	}
+	errs = append(errs, applyPaymentsEnv(&c.Payments, get, secret, dur)...)
 	return errors.Join(errs...)
 }
 
@@ -468,6 +472,7 @@ func (c *Config) fillDerived() {
 		if c.Onestop.URL == "" {
 			c.Onestop.URL = c.HTTP.PublicURL + "/sandbox/onestop/notifications"
 		}
+		FillDevPaymentURLs(&c.Payments, c.HTTP.PublicURL)
 	}
 }
 
@@ -591,6 +596,7 @@ func (c *Config) Validate() error {
 			bad("onestop secret %d: must start with whsec_", i+1)
 		}
 	}
+	validatePayments(c.Payments, bad)
 	return errors.Join(errs...)
 }
 
