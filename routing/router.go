@@ -153,6 +153,11 @@ func New(cfg Config, deps Deps) (*Router, error) {
 		{name: HandlerDeadLetterToOnestop, topic: TopicDeadLetter, partner: "internal",
 			publishTopic: TopicNotificationRequested,
 			fn:           (&deadLetterNotice{keys: deps.Store.Keys, store: deps.Store}).Handle},
+		{name: HandlerPaymentToOnestop, topic: TopicPaymentSettled, partner: "internal",
+			publishTopic: TopicNotificationRequested,
+			fn:           (&paymentNotice{store: deps.Store}).Handle},
+		{name: HandlerPaymentToPortal, topic: TopicPaymentSettled, partner: PartnerPortal,
+			fn: (&paymentToPortal{store: deps.Store, portal: deps.Portal, metrics: deps.Metrics}).Handle},
 	}
 	for _, s := range specs {
 		if err := r.addHandler(s, poison); err != nil {
@@ -248,7 +253,7 @@ func (r *Router) Run(ctx context.Context) error {
 		}()
 	}
 	trimmer := &Trimmer{Store: r.deps.Store, Retention: r.cfg.StreamRetention, Log: r.deps.Log,
-		Topics: []string{TopicDossierStatusChanged, TopicDeliveryRequested, TopicNotificationRequested}}
+		Topics: []string{TopicDossierStatusChanged, TopicDeliveryRequested, TopicNotificationRequested, TopicPaymentSettled}}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

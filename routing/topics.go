@@ -12,6 +12,9 @@ const (
 	TopicNotificationRequested = "notification.requested"
 	// TopicDeadLetter is the dead-letter stream of every handler.
 	TopicDeadLetter = "deadletter"
+	// TopicPaymentSettled is the payment state machine's outbox: one event per transition
+	// (paid, failed, expired, cancelled), written atomically with the transition itself.
+	TopicPaymentSettled = "payment.settled"
 )
 
 // Handler names say where the message goes. They are consumer group names and metric labels.
@@ -19,6 +22,8 @@ const (
 	HandlerDossierToPortal       = "dossier_status_to_portal"
 	HandlerNotificationToOnestop = "notification_to_onestop"
 	HandlerDeadLetterToOnestop   = "deadletter_to_onestop"
+	HandlerPaymentToOnestop      = "payment_settled_to_onestop"
+	HandlerPaymentToPortal       = "payment_settled_to_portal"
 )
 
 // Partners, as named in metrics, breakers, pause switches and retry schedules.
