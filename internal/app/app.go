@@ -21,6 +21,7 @@ import (
 	"github.com/egov-vn/gateway/internal/httpapi"
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/partnerhttp"
+	"github.com/egov-vn/gateway/internal/payments"
 	"github.com/egov-vn/gateway/internal/sandboxes"
 	"github.com/egov-vn/gateway/internal/store"
 	"github.com/egov-vn/gateway/routing"
@@ -36,6 +37,9 @@ type App struct {
 	Pauses    *routing.Pauses
 	Sandboxes *sandboxes.Set
 	Clients   map[string]*partnerhttp.Client
+	// Payments is the fee payment state machine; PaymentMetrics its metrics.
+	Payments       *payments.Service
+	PaymentMetrics *observability.PaymentMetrics
 
 	apiLn, adminLn net.Listener
 	api, admin     *http.Server
@@ -64,6 +68,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		if cfg.Onestop.URL == cfg.HTTP.PublicURL+"/sandbox/onestop/notifications" {
 			cfg.Onestop.URL = public + "/sandbox/onestop/notifications"
 		}
+		cfg.Payments.RewritePaymentURLs(cfg.HTTP.PublicURL, public)
 		cfg.HTTP.PublicURL = public
 		a.cfg = cfg
 	}
@@ -138,16 +143,24 @@ func (a *App) build(ctx context.Context) error {
 
 	a.Metrics.Registry.MustRegister(routing.NewCollector(a.Router), observability.NewBreakerCollector(a.breakerStates))
 
-	dossier := &httpapi.DossierView{Store: a.Store}
+	callbacks, err := a.buildPayments()
+	if err != nil {
+		return err
+	}
+	dossier := &httpapi.DossierView{Store: a.Store, Payments: a.Payments}
 	apiCfg := httpapi.APIConfig{
 		Clients: cfg.Clients,
 		Ingest: &httpapi.Ingest{Store: a.Store, Metrics: a.Metrics, Log: a.log,
 			MaxBodyBytes: cfg.HTTP.MaxBodyBytes, IdempotencyTTL: cfg.Routing.IdempotencyTTL},
-		Dossier: dossier,
-		Metrics: a.Metrics,
+		Dossier:   dossier,
+		Metrics:   a.Metrics,
+		Payments:  &httpapi.Payments{Service: a.Payments, Metrics: a.PaymentMetrics, Log: a.log},
+		Callbacks: callbacks,
 	}
 	if cfg.Profile == config.ProfileDev {
-		a.Sandboxes = sandboxes.New(sandboxes.DevCredentials())
+		creds := sandboxes.DevCredentials()
+		creds.GatewayURL, creds.PublicURL = cfg.HTTP.PublicURL, cfg.HTTP.PublicURL
+		a.Sandboxes = sandboxes.New(creds)
 		apiCfg.Sandbox = a.Sandboxes.Handler()
 	}
 	a.api = a.server(httpapi.NewAPI(apiCfg))
@@ -166,7 +179,7 @@ func (a *App) build(ctx context.Context) error {
 				}
 				return a.Router.Release(ctx, partner)
 			},
-			Partners: []string{routing.PartnerPortal, routing.PartnerOnestop},
+			Partners: a.partnerNames(),
 		},
 	}))
 	return nil
@@ -230,10 +243,14 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	errc := make(chan error, 3)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		a.Pauses.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.Payments.Run(ctx)
 	}()
 	routerDone := make(chan struct{})
 	go func() {
@@ -271,6 +288,9 @@ func (a *App) Run(ctx context.Context) error {
 	<-routerDone
 	_ = a.api.Shutdown(shutdownCtx)
 	_ = a.admin.Shutdown(shutdownCtx)
+	if a.Sandboxes != nil {
+		a.Sandboxes.Close()
+	}
 	wg.Wait()
 	a.Store.Close()
 	a.log.Info("stopped")

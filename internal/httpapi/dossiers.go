@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/egov-vn/gateway/internal/events"
+	"github.com/egov-vn/gateway/internal/payments"
 	"github.com/egov-vn/gateway/internal/store"
 )
 
@@ -12,6 +13,8 @@ import (
 // holds no personal data: the timeline records versions, statuses and outcomes only.
 type DossierView struct {
 	Store *store.Store
+	// Payments, when set, lists the dossier's payments (without the payer's personal data).
+	Payments *payments.Service
 }
 
 // DossierTimeline is the answer.
@@ -19,7 +22,7 @@ type DossierTimeline struct {
 	DossierCode string                `json:"dossier_code"`
 	Sync        DossierSync           `json:"sync"`
 	Timeline    []store.TimelineEntry `json:"timeline"`
-	Payments    []any                 `json:"payments"`
+	Payments    []payments.View       `json:"payments"`
 	Shipments   []any                 `json:"shipments"`
 }
 
@@ -50,11 +53,18 @@ func (v *DossierView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		unavailable(w, r)
 		return
 	}
-	if !st.Known && len(tl) == 0 {
+	pays := []payments.View{}
+	if v.Payments != nil {
+		if pays, err = v.Payments.ByDossier(r.Context(), code); err != nil {
+			unavailable(w, r)
+			return
+		}
+	}
+	if !st.Known && len(tl) == 0 && len(pays) == 0 {
 		notFound(w, r, "Dossier")
 		return
 	}
-	out := DossierTimeline{DossierCode: code, Timeline: tl, Payments: []any{}, Shipments: []any{}}
+	out := DossierTimeline{DossierCode: code, Timeline: tl, Payments: pays, Shipments: []any{}}
 	out.Sync = DossierSync{Attempts: st.Attempts, Failures: st.Failures, LastError: st.LastError}
 	if st.SyncedVersion >= 0 {
 		out.Sync.LastVersionSynced = &st.SyncedVersion

@@ -15,7 +15,21 @@ import (
 var APIRoutes = []string{
 	"POST /v1/events",
 	"GET /v1/dossiers/{dossier_code}",
+	"POST /v1/payments",
+	"GET /v1/payments/{payment_id}",
+	"GET /v1/callbacks/vnpay/ipn",
+	"POST /v1/callbacks/paygov/confirm",
+	"POST /v1/callbacks/paygov/bill",
+	"POST /v1/callbacks/bank/{bank}/transactions",
 }
+
+// Callback routes: each is answered by its partner's dialect, in the partner's own format.
+const (
+	RouteVNPayIPN         = "GET /v1/callbacks/vnpay/ipn"
+	RoutePayGovConfirm    = "POST /v1/callbacks/paygov/confirm"
+	RoutePayGovBill       = "POST /v1/callbacks/paygov/bill"
+	RouteBankTransactions = "POST /v1/callbacks/bank/{bank}/transactions"
+)
 
 // AdminRoutes are the routes of the admin listener.
 var AdminRoutes = []string{
@@ -38,6 +52,10 @@ type APIConfig struct {
 	Ingest  *Ingest
 	Dossier *DossierView
 	Metrics *observability.Metrics
+	// Payments serves /v1/payments; Callbacks the partners' callback routes (Route* above), each
+	// a handler of its partner's dialect.
+	Payments  *Payments
+	Callbacks map[string]http.Handler
 	// Sandbox, when set, is mounted at /sandbox/ (dev profile).
 	Sandbox http.Handler
 }
@@ -51,6 +69,15 @@ func NewAPI(c APIConfig) http.Handler {
 	}
 	handle(APIRoutes[0], requireToken(clients, c.Ingest))
 	handle(APIRoutes[1], requireToken(clients, c.Dossier))
+	handle(APIRoutes[2], requireToken(clients, http.HandlerFunc(c.Payments.Create)))
+	handle(APIRoutes[3], requireToken(clients, http.HandlerFunc(c.Payments.Get)))
+	for _, route := range APIRoutes[4:] {
+		h := c.Callbacks[route]
+		if h == nil {
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w, r, "Callback") })
+		}
+		handle(route, h)
+	}
 	if c.Sandbox != nil {
 		mux.Handle("/sandbox/", c.Sandbox)
 	}

@@ -72,6 +72,7 @@ func Config(t testing.TB, s Store) config.Config {
 	cfg.Routing.ShutdownGrace = 5 * time.Second
 	cfg.Retry.Schedule = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
 	cfg.Retry.PollInterval = 50 * time.Millisecond
+	cfg.Payments.SweepInterval = 100 * time.Millisecond
 	if s == RealRedis {
 		c := testredis.Client(t)
 		cfg.Redis.Embedded = false
@@ -140,6 +141,7 @@ func finish(cfg *config.Config) error {
 		cfg.HTTP.PublicURL = "http://" + cfg.HTTP.Addr
 		cfg.Portal.BaseURL = cfg.HTTP.PublicURL + "/sandbox/dvcqg"
 		cfg.Onestop.URL = cfg.HTTP.PublicURL + "/sandbox/onestop/notifications"
+		config.FillDevPaymentURLs(&cfg.Payments, cfg.HTTP.PublicURL)
 	}
 	return cfg.Validate()
 }
