@@ -232,6 +232,7 @@ func (s *Service) Create(ctx context.Context, client, key string, req Request, c
 			"amount", strconv.FormatInt(req.Amount, 10), "fee_lines", string(feeLines), "payer", string(payer),
 			"description", req.Description, "return_url", req.ReturnURL, "client_ip", clientIP,
 			"status", string(bank.StatePending), "created_at", created, "expires_at", stamp(expires),
+			"created_ms", strconv.FormatInt(now.UnixMilli(), 10), "expires_ms", strconv.FormatInt(expires.UnixMilli(), 10),
 			"request_hash", hash,
 		}
 		res, err := createIntent.Run(ctx, s.store.Client, []string{idem, s.keys.payment(ref), s.keys.history(ref),
@@ -381,8 +382,13 @@ func (s *Service) load(ctx context.Context, ref string) (View, error) {
 	}
 	_ = json.Unmarshal([]byte(f["fee_lines"]), &v.feeLines)
 	_ = json.Unmarshal([]byte(f["payer"]), &v.payer)
-	v.createdAt, _ = time.Parse(time.RFC3339, v.CreatedAt)
-	v.expiresAt, _ = time.Parse(time.RFC3339, v.ExpiresAt)
+	// The API's times have whole seconds; the machine's own arithmetic uses the milliseconds.
+	if ms, err := strconv.ParseInt(f["created_ms"], 10, 64); err == nil {
+		v.createdAt = time.UnixMilli(ms)
+	}
+	if ms, err := strconv.ParseInt(f["expires_ms"], 10, 64); err == nil {
+		v.expiresAt = time.UnixMilli(ms)
+	}
 	for _, raw := range hist.Val() {
 		var t Transition
 		if json.Unmarshal([]byte(raw), &t) == nil {
