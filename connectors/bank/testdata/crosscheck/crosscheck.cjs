@@ -4,7 +4,9 @@
 // independent implementations compute for the same inputs: the npm packages vnpay (VNPay
 // 2.1.0 signing, payment URL, IPN verification, querydr) and vietnam-qr-pay (VietQR encode
 // and decode), and Node's own crypto for PayGov's HMAC-SHA256. It judges nothing: the Go
-// test compares.
+// test compares. Its "gateway" section reads a running gateway's answers
+// (crosscheck_gateway_test.go): the payment URL, an IPN the library signs for
+// it, and the VietQR string.
 
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -117,22 +119,56 @@ function bankName(bin) {
   return bank ? bank.shortName : '';
 }
 
+// gatewayURL: whether the library accepts a payment URL the running gateway answered, and what
+// it reads from it.
+function gatewayURL(c) {
+  const vnpay = new VNPay({ tmnCode: c.tmnCode, secureSecret: c.secret });
+  const query = Object.fromEntries(new URL(c.url).searchParams);
+  const verified = vnpay.verifyReturnUrl(query);
+  return {
+    name: c.name, isVerified: verified.isVerified === true, amount: Number(verified.vnp_Amount),
+    txnRef: verified.vnp_TxnRef || '', tmnCode: verified.vnp_TmnCode || '',
+  };
+}
+
+// gatewayIPN: an IPN query string built and signed by the library, as VNPay would send it.
+function gatewayIPN(c) {
+  const data = buildPaymentUrlSearchParams(c.params).toString();
+  const hash = calculateSecureHash({ secureSecret: c.secret, data, hashAlgorithm: 'SHA512', bufferEncode: 'utf-8' });
+  return { name: c.name, query: `${data}&vnp_SecureHash=${hash}` };
+}
+
+// gatewayQR: what the library reads from a VietQR string the running gateway answered.
+function gatewayQR(c) {
+  const qr = new QRPay(c.qr);
+  return {
+    name: c.name, isValid: qr.isValid, bin: qr.consumer.bankBin || '', account: qr.consumer.bankNumber || '',
+    amount: qr.amount || '', purpose: qr.additionalData.purpose || '', billNumber: qr.additionalData.billNumber || '',
+  };
+}
+
 function paygov(c) {
   return { name: c.name, hash: crypto.createHmac('sha256', c.key).update(c.message, 'utf8').digest('hex') };
 }
 
 async function main() {
   const input = JSON.parse(await readStdin());
+  const gw = input.gateway || {};
   const out = {
     versions: { node: process.versions.node, vnpay: versionOf('vnpay'), 'vietnam-qr-pay': versionOf('vietnam-qr-pay') },
-    vnpaySign: input.vnpaySign.map(vnpaySign),
-    vnpayURL: input.vnpayURL.map(vnpayURL),
+    vnpaySign: (input.vnpaySign || []).map(vnpaySign),
+    vnpayURL: (input.vnpayURL || []).map(vnpayURL),
     vnpayQueryDR: [],
-    vietqr: input.vietqr.map(vietqr),
-    banks: Object.fromEntries(input.bins.map((bin) => [bin, bankName(bin)])),
-    paygov: input.paygov.map(paygov),
+    vietqr: (input.vietqr || []).map(vietqr),
+    banks: Object.fromEntries((input.bins || []).map((bin) => [bin, bankName(bin)])),
+    paygov: (input.paygov || []).map(paygov),
+    gateway: {
+      urls: (gw.urls || []).map(gatewayURL),
+      ipns: (gw.ipns || []).map(gatewayIPN),
+      qrs: (gw.qrs || []).map(gatewayQR),
+    },
   };
-  for (const c of input.vnpayQueryDR) {
+  for (const c of input.vnpayQueryDR || []) {
     out.vnpayQueryDR.push(await vnpayQueryDR(c));
   }
   process.stdout.write(JSON.stringify(out));
