@@ -1,6 +1,7 @@
 // Package dashboards defines the gateway's Grafana dashboards in Go with the Grafana Foundation
-// SDK (classic dashboard JSON, the model Grafana's file provisioning loads) and reads the panel
-// queries back from the generated files. `go run ./cmd/dashgen` writes them to
+// SDK and reads the panel queries back from the generated files. It builds the classic dashboard
+// JSON model (the SDK's dashboard package, which it marks deprecated in favour of dashboardv2):
+// that is the model Grafana's file provisioning loads without feature flags. `go run ./cmd/dashgen` writes them to
 // configs/grafana/dashboards; a test fails when the committed files are stale.
 //
 // Every panel reads the data source chosen in the `${datasource}` variable, has a unit, and
