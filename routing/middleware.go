@@ -197,7 +197,9 @@ func shortRetry(handler string, retries int, interval time.Duration, metrics *ob
 		// (cancelled) one.
 		ResetContextOnRetry: true,
 		ShouldRetry: func(p middleware.RetryParams) bool {
-			if failure.Classify(p.Err) != failure.Transient || errors.Is(p.Err, failure.ErrPartnerPaused) || errors.Is(p.Err, errInProgress) {
+			// watermill asks once more after the last attempt; that is no retry.
+			if p.RetryNum >= retries || failure.Classify(p.Err) != failure.Transient ||
+				errors.Is(p.Err, failure.ErrPartnerPaused) || errors.Is(p.Err, errInProgress) {
 				return false
 			}
 			counter.Inc()

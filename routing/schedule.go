@@ -50,6 +50,9 @@ func (s *Schedule) Attempts() int { return len(s.delays) }
 
 // Delay is the wait before delayed retry n (1-based).
 func (s *Schedule) Delay(n int) time.Duration {
+	if len(s.delays) == 0 {
+		return 0
+	}
 	if n < 1 {
 		n = 1
 	}
