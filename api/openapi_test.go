@@ -121,7 +121,6 @@ func TestSpecCoversTheContract(t *testing.T) {
 	}
 }
 
-
 func TestServers(t *testing.T) {
 	doc := loadSpec(t)
 	var urls []string

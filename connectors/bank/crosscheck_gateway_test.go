@@ -192,4 +192,3 @@ func doRequest(t *testing.T, req *http.Request, want int) map[string]any {
 	}
 	return out
 }
-
