@@ -72,6 +72,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		cfg.HTTP.PublicURL = public
 		a.cfg = cfg
 	}
+	if cfg.Profile == config.ProfileDev {
+		// Payment URLs left empty mean the sandboxes on this listener.
+		if cfg.HTTP.PublicURL == "" {
+			cfg.HTTP.PublicURL = "http://" + a.apiLn.Addr().String()
+		}
+		config.FillDevPaymentURLs(&cfg.Payments, cfg.HTTP.PublicURL)
+		a.cfg = cfg
+	}
 	if err := a.build(ctx); err != nil {
 		a.apiLn.Close()
 		a.adminLn.Close()

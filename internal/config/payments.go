@@ -125,7 +125,8 @@ func devPayments(p *PaymentsConfig) {
 	p.Banks = map[string]BankNotifySettings{DemoBank: {BIN: DemoBankBIN, Secret: DemoBankSecret}}
 }
 
-// FillDevPaymentURLs points the dev profile's providers at the sandboxes on the API listener.
+// FillDevPaymentURLs points the dev profile's providers whose URLs are empty at the sandboxes on
+// the API listener reached at public.
 func FillDevPaymentURLs(p *PaymentsConfig, public string) {
 	if p.VNPay.PayURL == "" {
 		p.VNPay.PayURL = public + "/sandbox/vnpay/paymentv2/vpcpay.html"
@@ -242,7 +243,11 @@ func paymentSecretYAMLKeys(m map[string]any) []string {
 	return out
 }
 
-func validatePayments(p PaymentsConfig, bad func(string, ...any)) {
+// validatePayments checks the payments section. In the dev profile an empty provider URL or
+// return URL is allowed: it means the sandbox on the API listener, filled in once the listener is
+// bound (FillDevPaymentURLs).
+func validatePayments(p PaymentsConfig, dev bool, bad func(string, ...any)) {
+	urlOK := func(s string) bool { return isHTTPURL(s) || (dev && s == "") }
 	for name, d := range map[string]time.Duration{
 		"ttl": p.TTL, "query_after": p.QueryAfter, "query_interval": p.QueryInterval, "expire_grace": p.ExpireGrace,
 		"sweep_interval": p.SweepInterval, "bank_timestamp_window": p.BankTimestampWindow,
@@ -252,7 +257,7 @@ func validatePayments(p PaymentsConfig, bad func(string, ...any)) {
 		}
 	}
 	anyEnabled := p.VNPay.Enabled() || p.PayGov.Enabled() || p.VietQR.Enabled()
-	if anyEnabled && !isHTTPURL(p.ReturnURL) {
+	if anyEnabled && !urlOK(p.ReturnURL) {
 		bad("payments.return_url: %q is not an http(s) URL", p.ReturnURL)
 	}
 	if v := p.VNPay; v.Enabled() {
@@ -262,7 +267,7 @@ func validatePayments(p PaymentsConfig, bad func(string, ...any)) {
 		if v.Secret == "" {
 			bad("payments.vnpay: secret missing (GATEWAY_PAYMENTS_VNPAY_SECRET or _FILE)")
 		}
-		if !isHTTPURL(v.PayURL) || !isHTTPURL(v.APIURL) {
+		if !urlOK(v.PayURL) || !urlOK(v.APIURL) {
 			bad("payments.vnpay.pay_url and api_url: must be http(s) URLs")
 		}
 		if v.Locale != "" && v.Locale != "vn" && v.Locale != "en" {
@@ -278,7 +283,7 @@ func validatePayments(p PaymentsConfig, bad func(string, ...any)) {
 		if g.Key1 == "" || g.Key2 == "" {
 			bad("payments.paygov: key 1 and key 2 missing (GATEWAY_PAYMENTS_PAYGOV_KEY1, _KEY2 or _FILE)")
 		}
-		if !isHTTPURL(g.BaseURL) {
+		if !urlOK(g.BaseURL) {
 			bad("payments.paygov.base_url: %q is not an http(s) URL", g.BaseURL)
 		}
 		for i, n := range g.BillAllowedNets {
