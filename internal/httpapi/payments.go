@@ -71,7 +71,8 @@ func (p *Payments) Create(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, bank.ErrRejected):
 		p.Metrics.RequestRejected(req.Provider, bank.ReasonUnavailable)
-		p.Log.Warn("provider refused a payment", "partner", req.Provider, "dossier_code", req.DossierCode, "err", err)
+		// The refusal's text may quote the request's description: only its class is logged.
+		p.Log.Warn("provider refused a payment", "partner", req.Provider, "dossier_code", req.DossierCode, "class", failure.Classify(err).String())
 		writeProblem(w, r, http.StatusBadGateway, "provider-rejected", "The payment provider refused the payment",
 			"the intent is kept pending and expires; ask again later or choose another provider", nil)
 		return

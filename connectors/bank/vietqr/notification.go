@@ -248,7 +248,11 @@ func (h *NotificationHandler) settle(r *http.Request, bankName string, cfg BankC
 func (h *NotificationHandler) reject(w http.ResponseWriter, r *http.Request, status int, reason, title string) {
 	h.Observer.CallbackRejected(bank.EndpointBankTransactions, reason)
 	if h.Log != nil {
-		h.Log.Warn("bank notification refused", "partner", r.PathValue("bank"), "reason", reason, "status", status)
+		name := r.PathValue("bank")
+		if _, known := h.Banks[name]; !known {
+			name = "(unknown)"
+		}
+		h.Log.Warn("bank notification refused", "partner", name, "reason", reason, "status", status)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("Cache-Control", "no-store")
