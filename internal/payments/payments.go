@@ -457,15 +457,15 @@ func (s *Service) transition(ctx context.Context, provider, ref string, to bank.
 	default:
 		res = bank.Conflict
 	}
-	if res == bank.Applied {
-		v, err := s.load(context.WithoutCancel(ctx), ref)
-		if err == nil {
-			s.metrics.Transitions.WithLabelValues(v.Provider, string(to)).Inc()
-			if to == bank.StatePaid {
-				s.metrics.PaidVND.WithLabelValues(v.Provider).Add(float64(v.Amount))
+	if res == bank.Applied && len(out) == 5 {
+		prov, amount := out[3], out[4]
+		if slices.Contains(bank.Providers, prov) {
+			s.metrics.Transitions.WithLabelValues(prov, string(to)).Inc()
+			if a, err := strconv.ParseFloat(amount, 64); err == nil && to == bank.StatePaid {
+				s.metrics.PaidVND.WithLabelValues(prov).Add(a)
 			}
 		}
-		s.log.Info("payment state changed", "payment_id", out[2], "partner", v.Provider, "to", string(to))
+		s.log.Info("payment state changed", "payment_id", out[2], "partner", prov, "to", string(to))
 	}
 	return res, nil
 }

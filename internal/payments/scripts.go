@@ -84,7 +84,7 @@ return 1
 // 5 account ("" none), 6 reason, 7 now (RFC 3339), 8 paid at (RFC 3339, "" for now),
 // 9 outbox topic.
 // Returns {verdict, state before, payment id} with verdict one of applied, not_found,
-// amount_mismatch, already, conflict, closed.
+// amount_mismatch, already, conflict, closed; applied adds the provider and the amount.
 var transition = redis.NewScript(`
 local f = redis.call('HMGET', KEYS[1], 'provider', 'status', 'amount', 'account', 'provider_txn_id',
   'payment_id', 'dossier_code', 'reference', 'procedure_code', 'agency_code')
@@ -122,7 +122,7 @@ local ev = {payment_id = f[6], reference = f[8], dossier_code = f[7], procedure_
 if txn and txn ~= '' then ev.provider_transaction_id = txn end
 local md = cjson.encode({type = ARGV[9], subject = f[7], payment_id = f[6]})
 redis.call('XADD', KEYS[3], '*', 'uuid', f[6] .. '/' .. ARGV[2], 'payload', cjson.encode(ev), 'metadata', md)
-return {'applied', 'pending', f[6]}
+return {'applied', 'pending', f[6], f[1], f[3]}
 `)
 
 // claimDue takes up to ARGV[3] references due at ARGV[1] (unix ms) and pushes them ARGV[2] ms
