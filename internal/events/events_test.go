@@ -44,7 +44,7 @@ const deliveryJSON = `{"specversion":"1.0","id":"dl-1","source":"https://onestop
 
 // sub replaces the one occurrence of old in s with new, failing the test when old is not there
 // exactly once, so that a typo in a case cannot leave the input unchanged.
-func sub(t *testing.T, s string, pairs ...string) string {
+func sub(t testing.TB, s string, pairs ...string) string {
 	t.Helper()
 	for i := 0; i+1 < len(pairs); i += 2 {
 		if n := strings.Count(s, pairs[i]); n != 1 {
@@ -170,15 +170,20 @@ func normTime(t time.Time) time.Time {
 	return t.In(time.FixedZone("", off))
 }
 
-// TestParseValid pins what a valid event decodes to, including duplicate keys (the last one
+type validCase struct {
+	name string
+	in   string
+	want func(t *testing.T) *Event
+}
+
+// walkOnly names the valid events that the one-pass decoder leaves to the walk: a duplicate key
+// whose earlier value breaks a rule.
+var walkOnly = map[string]bool{"duplicate keys: the last one wins": true, "a later null removes a field": true}
+
+// validCases are valid events and what they decode to, including duplicate keys (the last one
 // wins), escapes, and Unicode that encoding/json coerces to U+FFFD.
-func TestParseValid(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		in   string
-		want func(t *testing.T) *Event
-	}{
+func validCases(t testing.TB) []validCase {
+	return []validCase{
 		{"status change, every field", statusJSON, func(*testing.T) *Event { return wantStatusEvent() }},
 		{"delivery request, every field", deliveryJSON, func(*testing.T) *Event { return wantDeliveryEvent() }},
 		{"status change, required fields only", minimalStatusJSON, func(*testing.T) *Event {
@@ -313,12 +318,20 @@ func TestParseValid(t *testing.T) {
 			}
 		}},
 	}
-	for _, tt := range tests {
+}
+
+// TestParseValid pins what valid events decode to, and that the one-pass decoder takes them.
+func TestParseValid(t *testing.T) {
+	t.Parallel()
+	for _, tt := range validCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := Parse(json.RawMessage(tt.in), "")
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
+			}
+			if fast := parseFast([]byte(tt.in)); (fast != nil) == walkOnly[tt.name] {
+				t.Errorf("the one-pass decoder took the event: %v, want %v", fast != nil, !walkOnly[tt.name])
 			}
 			want := tt.want(t)
 			want.Raw = json.RawMessage(tt.in) // the event exactly as received, spaces around it too
@@ -337,10 +350,15 @@ func describe(e *Event) string {
 	return string(b)
 }
 
-// TestParseInvalid pins every refusal: which fields are named, in which order, with which
-// message.
-func TestParseInvalid(t *testing.T) {
-	t.Parallel()
+type invalidCase struct {
+	name   string
+	in     string
+	prefix string
+	want   FieldErrors // nil: the event is valid
+}
+
+// invalidCases are bad events with every field they are refused for, in order, with the message.
+func invalidCases(t testing.TB) []invalidCase {
 	const (
 		required   = "is required"
 		notString  = "must be a string"
@@ -355,12 +373,7 @@ func TestParseInvalid(t *testing.T) {
 		notSubject = "must equal the event's subject"
 		notURL     = "must be an http(s) URL"
 	)
-	tests := []struct {
-		name   string
-		in     string
-		prefix string
-		want   FieldErrors
-	}{
+	return []invalidCase{
 		// The envelope.
 		{"empty input", ``, "", fe("", notObject)},
 		{"spaces only", " \n\u00a0", "", fe("", notObject)},
@@ -521,7 +534,13 @@ func TestParseInvalid(t *testing.T) {
 		{"delivery data under a status change type", sub(t, deliveryJSON, `"type":"vn.gov.delivery.requested"`, `"type":"vn.gov.dossier.status_changed"`), "", fe(
 			"data.version", required, "data.dossier", required)},
 	}
-	for _, tt := range tests {
+}
+
+// TestParseInvalid pins every refusal: which fields are named, in which order, with which
+// message.
+func TestParseInvalid(t *testing.T) {
+	t.Parallel()
+	for _, tt := range invalidCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := Parse(json.RawMessage(tt.in), tt.prefix)
