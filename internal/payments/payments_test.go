@@ -71,7 +71,7 @@ type env struct {
 
 var stores = []string{"embedded", "redis"}
 
-func newEnv(t *testing.T, kind string, cfg payments.Config) *env {
+func newEnv(t testing.TB, kind string, cfg payments.Config) *env {
 	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var s *store.Store
