@@ -93,7 +93,7 @@ func ParseRequest(body []byte, enabled func(provider string) bool) (Request, err
 		Description:   v.str("description", w.Description, false, maxDescriptionLen),
 		ReturnURL:     v.str("return_url", w.ReturnURL, false, maxReturnURLLen),
 	}
-	amountOK := true
+	var amountOK bool
 	r.Amount, amountOK = v.amount("amount", w.Amount)
 	if r.Provider != "" {
 		switch {

@@ -97,9 +97,6 @@ func New(cfg Config, c *partnerhttp.Client) (*Client, error) {
 // Name implements bank.Provider.
 func (c *Client) Name() string { return bank.ProviderPayGov }
 
-// Config returns the settings in force (with the keys; never log them).
-func (c *Client) Config() Config { return c.cfg }
-
 // Create implements bank.Provider: it creates the transaction at the platform (transaction_id is
 // the payment reference) and returns the platform's payment URL. The call is bounded by
 // CreateTimeout. A refusal (error other than "0", or a 4xx) wraps bank.ErrRejected and is

@@ -104,9 +104,6 @@ func New(cfg Config, c *partnerhttp.Client) (*Client, error) {
 // Name implements bank.Provider.
 func (c *Client) Name() string { return bank.ProviderVNPay }
 
-// Config returns the settings in force (with the secret; never log it).
-func (c *Client) Config() Config { return c.cfg }
-
 // Create implements bank.Provider: the signed payment URL, built locally (no call to VNPay).
 // vnp_TxnRef is the payment reference, vnp_ExpireDate the payment's expiry.
 func (c *Client) Create(_ context.Context, p bank.Payment) (bank.Instructions, error) {
