@@ -57,7 +57,7 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"send "+mediaCloudEvent+" (one event) or "+mediaCloudEventBatch+" (a batch)", nil)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, in.MaxBodyBytes))
+	body, err := readBody(http.MaxBytesReader(w, r.Body, in.MaxBodyBytes), min(r.ContentLength, in.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -90,8 +90,10 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			status, code = "duplicate", http.StatusOK
 		}
 		in.Metrics.EventsIngested.WithLabelValues(ev.Type, status).Inc()
-		in.Log.Debug("event "+status, "correlation_id", correlation, "dossier_code", ev.Subject, "event_id", ev.ID,
-			"type", ev.Type, "client", clientFrom(r.Context()))
+		if in.Log.Enabled(r.Context(), slog.LevelDebug) { // spares building the attributes per event
+			in.Log.Debug("event "+status, "correlation_id", correlation, "dossier_code", ev.Subject, "event_id", ev.ID,
+				"type", ev.Type, "client", clientFrom(r.Context()))
+		}
 		w.Header().Set("X-Correlation-ID", correlation)
 		writeJSON(w, code, EventResult{ID: ev.ID, Status: status})
 		return
@@ -124,6 +126,7 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ids = batchIDs(body, len(evs))
 	}
 	j := 0
+	debug := in.Log.Enabled(r.Context(), slog.LevelDebug)
 	for i, ev := range evs {
 		if ev == nil {
 			var fe events.FieldErrors
@@ -145,8 +148,10 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			results[i] = EventResult{ID: ev.ID, Status: "accepted"}
 		}
 		in.Metrics.EventsIngested.WithLabelValues(ev.Type, results[i].Status).Inc()
-		in.Log.Debug("event "+results[i].Status, "correlation_id", correlation, "dossier_code", ev.Subject,
-			"event_id", ev.ID, "type", ev.Type, "client", clientFrom(r.Context()), "batch_index", i)
+		if debug {
+			in.Log.Debug("event "+results[i].Status, "correlation_id", correlation, "dossier_code", ev.Subject,
+				"event_id", ev.ID, "type", ev.Type, "client", clientFrom(r.Context()), "batch_index", i)
+		}
 	}
 	if len(valid) == 0 {
 		writeProblem(w, r, http.StatusBadRequest, "invalid-input", "Every event of the batch is invalid", "", allErrors)
@@ -173,6 +178,28 @@ func (in *Ingest) store(r *http.Request, evs []*events.Event, correlation string
 		appends[i] = store.Append{Topic: routing.TopicForEventType(ev.Type), Source: ev.Source, ID: ev.ID, Fields: fields}
 	}
 	return in.Store.AppendOnce(r.Context(), in.IdempotencyTTL, appends)
+}
+
+// readBody reads all of body. Given the request's Content-Length as sizeHint, it allocates the
+// buffer once at its final size, where io.ReadAll starts small and grows it several times.
+func readBody(body io.Reader, sizeHint int64) ([]byte, error) {
+	if sizeHint <= 0 {
+		return io.ReadAll(body)
+	}
+	b := make([]byte, 0, sizeHint+1) // one byte more, so that the read that meets EOF needs no growth
+	for {
+		n, err := body.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // rejectBody answers a body that did not parse. Telling malformed JSON apart costs one more scan,
