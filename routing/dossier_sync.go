@@ -31,9 +31,17 @@ type dossierSync struct {
 	portal  portal.Portal
 	metrics *observability.Metrics
 	lease   time.Duration
+	// stepBudget is the least time an attempt must have left to send a step. A step call cut
+	// off by the deadline may still be applied by the portal and would be sent again; starting it
+	// only with time to finish keeps such ambiguous outcomes to real failures.
+	stepBudget time.Duration
 }
 
 var errDossierBusy = errors.New("dossier is being synced by another consumer")
+
+// errStepDeferred: too little of the attempt is left to send the step safely; the next attempt
+// (the state already synced) sends it with its whole budget.
+var errStepDeferred = errors.New("step deferred to the next attempt")
 
 func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 	ctx := msg.Context()
@@ -84,6 +92,9 @@ func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 			return nil, fmt.Errorf("reading sent steps: %w", err)
 		}
 		if !sent {
+			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < h.stepBudget {
+				return nil, errStepDeferred
+			}
 			if err := h.portal.AddProgress(ctx, *sc.Step); err != nil {
 				h.timeline(ctx, code, ev, sc, "step_failed", failure.Classify(err).String())
 				return nil, fmt.Errorf("adding progress step of version %d: %w", sc.Version, err)

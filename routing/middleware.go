@@ -58,10 +58,15 @@ func (p parkTransient) Middleware(h message.HandlerFunc) message.HandlerFunc {
 		attempt, _ := strconv.Atoi(msg.Metadata.Get(MetaAttempt))
 		due := time.Time{}
 		paused, until := p.paused()
-		if errors.Is(err, failure.ErrPartnerPaused) || paused {
+		switch {
+		case errors.Is(err, failure.ErrPartnerPaused) || paused:
 			// A pause does not use up the schedule: wait for its end (or a resume).
 			due = until
-		} else {
+		case errors.Is(err, errInProgress):
+			// Another consumer holds the message (or a dead one's mark has not expired yet): not a
+			// failure, so it does not use up the schedule either; look again after the next step.
+			due = time.Now().Add(p.schedule.Delay(max(attempt, 1)))
+		default:
 			attempt++
 			if attempt > p.schedule.Attempts() {
 				err = failure.MarkPermanent(fmt.Errorf("%w after %d delayed retries: %w", errExhausted, attempt-1, err))
@@ -199,7 +204,8 @@ func shortRetry(handler string, retries int, interval time.Duration, metrics *ob
 		ShouldRetry: func(p middleware.RetryParams) bool {
 			// watermill asks once more after the last attempt; that is no retry.
 			if p.RetryNum >= retries || failure.Classify(p.Err) != failure.Transient ||
-				errors.Is(p.Err, failure.ErrPartnerPaused) || errors.Is(p.Err, errInProgress) {
+				errors.Is(p.Err, failure.ErrPartnerPaused) || errors.Is(p.Err, failure.ErrBreakerOpen) ||
+				errors.Is(p.Err, errInProgress) {
 				return false
 			}
 			counter.Inc()

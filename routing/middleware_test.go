@@ -792,3 +792,23 @@ func TestShortRetryWithTimeoutGivesEachAttemptAFreshDeadline(t *testing.T) {
 		t.Errorf("after the retries the message holds %v (err %v), want the delivery's live context", msg.Context(), msg.Context().Err())
 	}
 }
+
+// TestParkInProgressKeepsTheSchedule: a message another consumer holds (or a dead consumer's mark
+// not yet expired) is parked without using up an attempt, even at the end of the schedule, so a
+// crash never dead-letters a message through its own in-progress mark.
+func TestParkInProgressKeepsTheSchedule(t *testing.T) {
+	t.Parallel()
+	f := newParkFixture(t)
+	msg := newDelivery(t, "msg-1")
+	msg.Metadata.Set(MetaAttempt, "2") // the schedule has two delays: this is its end
+	if _, err := f.middleware(failWith(errInProgress))(msg); err != nil {
+		t.Fatalf("returned %v, want the message parked and acknowledged", err)
+	}
+	parked, due := f.parkedMessage(t)
+	if got := parked.Metadata.Get(MetaAttempt); got != "2" {
+		t.Errorf("attempt %s after an in-progress deferral, want 2 (unchanged)", got)
+	}
+	if d := time.Until(due); d < 9*time.Minute || d > 10*time.Minute+time.Second {
+		t.Errorf("due in %s, want the schedule's current step (10 min)", d)
+	}
+}

@@ -147,7 +147,8 @@ func New(cfg Config, deps Deps) (*Router, error) {
 
 	specs := []handlerSpec{
 		{name: HandlerDossierToPortal, topic: TopicDossierStatusChanged, partner: PartnerPortal,
-			fn: (&dossierSync{store: deps.Store, portal: deps.Portal, metrics: deps.Metrics, lease: cfg.HandlerTimeout + 5*time.Second}).Handle},
+			fn: (&dossierSync{store: deps.Store, portal: deps.Portal, metrics: deps.Metrics, lease: cfg.HandlerTimeout + 5*time.Second,
+				stepBudget: cfg.HandlerTimeout / 2}).Handle},
 		{name: HandlerNotificationToOnestop, topic: TopicNotificationRequested, partner: PartnerOnestop,
 			fn: (&notify{notifier: deps.Notifier, metrics: deps.Metrics}).Handle},
 		{name: HandlerDeadLetterToOnestop, topic: TopicDeadLetter, partner: "internal",

@@ -95,6 +95,11 @@ func (e *ProtocolError) Error() string {
 // ErrPartnerPaused is returned when a partner is paused by ops or in a maintenance window.
 var ErrPartnerPaused = errors.New("partner paused")
 
+// ErrBreakerOpen is returned, wrapped, while a partner endpoint's circuit breaker refuses calls.
+// It is transient; retrying it in-process is pointless (the breaker stays open for a while), so
+// such a message goes straight to the retry schedule.
+var ErrBreakerOpen = errors.New("circuit breaker open")
+
 // Classify decides whether err is transient, permanent or a shutdown. The first explicit mark
 // found in the chain wins; then context cancellation, then typed partner errors; anything
 // unknown is transient.

@@ -106,7 +106,7 @@ const (
 )
 
 // ErrBreakerOpen is returned, wrapped, while an endpoint's breaker refuses calls.
-var ErrBreakerOpen = errors.New("circuit breaker open")
+var ErrBreakerOpen = failure.ErrBreakerOpen
 
 // Client calls one partner.
 type Client struct {
