@@ -2,13 +2,13 @@ package main
 
 import (
 	"bytes"
-	"github.com/egov-vn/gateway/internal/vntime"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/egov-vn/gateway/internal/events"
+	"github.com/egov-vn/gateway/internal/vntime"
 )
 
 // eventSize is the size the generated CloudEvents are padded to.
@@ -78,12 +78,35 @@ func (g *eventGen) body() []byte {
 	return append(b, ']')
 }
 
+// next is the next single event and its sequence number. Safe for concurrent use.
+func (g *eventGen) next() (uint64, []byte) {
+	n := g.seq.Add(1) - 1
+	return n, g.event(make([]byte, 0, eventSize+64), n)
+}
+
+// locate names event n's dossier (its index in codes) and version.
+func (g *eventGen) locate(n uint64) (dossier int, version uint64) {
+	return int(n % uint64(len(g.codes))), n/uint64(len(g.codes)) + 1
+}
+
+// eventIndex is the sequence number of the event of dossier (an index in codes) and version.
+func (g *eventGen) eventIndex(dossier int, version uint64) uint64 {
+	return (version-1)*uint64(len(g.codes)) + uint64(dossier)
+}
+
+// statusOf is the dossier status an event of version carries: 1..10, cycling.
+func statusOf(version uint64) uint64 { return (version-1)%10 + 1 }
+
+// stepPrefix starts the NoiDungXuLy of every generated processing step; the version follows, so
+// a step at the portal tells which event it came from.
+const stepPrefix = "buoc "
+
 // event appends event n. Every value written is plain ASCII without quotes or backslashes, so
 // it needs no escaping.
 func (g *eventGen) event(b []byte, n uint64) []byte {
-	code := g.codes[n%uint64(len(g.codes))]
-	version := n/uint64(len(g.codes)) + 1
-	status := strconv.FormatUint((version-1)%10+1, 10)
+	d, version := g.locate(n)
+	code := g.codes[d]
+	status := strconv.FormatUint(statusOf(version), 10)
 	v := strconv.FormatUint(version, 10)
 	b = append(b, `{"specversion":"1.0","id":"`...)
 	b = append(b, g.idPrefix...)
@@ -104,7 +127,7 @@ func (g *eventGen) event(b []byte, n uint64) []byte {
 	b = append(b, g.filler...)
 	b = append(b, `","DanhSachLePhi":[{"TenPhiLePhi":"Le phi","MaPhiLePhi":"LP01","Gia":50000}]},"step":{"NguoiXuLy":"Tran Thi B","ThoiDiemXuLy":"`...)
 	b = g.stepBase.Add(time.Duration(version)*time.Minute).AppendFormat(b, vntime.Layout)
-	b = append(b, `","NoiDungXuLy":"buoc `...)
+	b = append(b, `","NoiDungXuLy":"`+stepPrefix...)
 	b = append(b, v...)
 	b = append(b, `","TrangThai":`...)
 	b = append(b, status...)

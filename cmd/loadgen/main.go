@@ -28,12 +28,13 @@
 // number of events it accepted (202 answers; "accepted" results of a batch); a mismatch ends the
 // run with exit status 1 after the report.
 //
-// Further scenarios (end-to-end dossier sync, payments, fault runs) are further files of this
-// package, each a scenario with a name, its own flags and a run function, listed in scenarios.
+// The fault scenarios (kill-replica, partner-outage, redis-restart, slow-partner) are described
+// below. Further scenarios are further files of this package, each a scenario with a name, its
+// own flags and a run function, listed in scenarios.
 //
 // # Flags
 //
-// Common to every scenario:
+// Common to the ingest scenario (the fault scenarios have their own, below):
 //
 //	-scenario NAME     the scenario to run (default ingest); it decides which other flags exist
 //	-redis URL         the Redis every phase writes to (default redis://127.0.0.1:6379/0)
@@ -59,6 +60,83 @@
 //	                   starting one; the baseline still runs in process; no stream check
 //	-cpuprofile FILE   write a CPU profile (pprof) of the gateway phase's measured window; read it
 //	                   with go tool pprof -top FILE. In process, it includes the load generator
+//
+// # Fault scenarios
+//
+//	go run ./cmd/loadgen -scenario kill-replica -short
+//
+// Each runs the production setup as real processes on free 127.0.0.1 ports: its own
+// redis-server (AOF on, appendfsync everysec, no RDB, in a temporary directory; it must be
+// installed: apt-get install redis-server), one partnersim, and gateway processes started with
+// -config on a copy of configs/production.yaml whose addresses point at them and whose times are
+// shorter (handler timeout 1s, max idle time 8s, claim interval 1s, breaker open for 2s, a
+// delayed-retry schedule of 500ms, 1s, 2s, ... up to -retry-cap, long enough never to run out
+// during the run), with the secrets in their environment. The binaries are built once per run
+// (go build into the temporary directory) unless -bin names a directory that holds them.
+//
+// The load is vn.gov.dossier.status_changed events of the ingest scenario's generator: dossiers
+// × versions of them, at -rate per second, open loop, so that every dossier gets versions 1..N in
+// order; the dossier count follows from -rate × -duration / -versions. Requests go to the
+// gateways' API listeners in turn. An event not answered 2xx (a 503 while Redis is down, a
+// refused connection to a killed replica) is sent again with the same id to the next gateway, as
+// a real client would, for up to 30 s (or twice the fault's length); a repeat of a stored event is
+// answered 200 "duplicate".
+//
+// After the load the run waits (at most -drain-timeout) until the gateways have nothing left to
+// do for the portal: no pending, unread or parked message of the dossier.status_changed flow.
+// Then it reads every dossier at the sandbox portal and checks that each holds exactly one
+// processing step per accepted event (none lost, none twice, none of an event never accepted),
+// the status of its highest version (versions up to 10 have distinct statuses), and that the
+// dead-letter stream is empty. A failed check fails the verdict.
+//
+//   - kill-replica: three gateways; from -kill-at the second is watched and killed with SIGKILL
+//     (then taken out of the rotation) at the moment -kill-moment names: "step" (the default),
+//     while one of its messages has its step call to the portal in flight (the portal holds
+//     the message's version but not yet its step), the worst moment for a crash; "pending",
+//     while it holds any message. It waits at most 5 s for that moment, then kills anyway. The
+//     portal answers after -latency (20ms) throughout, so work is in hand. Figures: the moment
+//     found, the killed replica's pending entries, the time until other replicas had claimed
+//     and acknowledged all of them (XPENDING), until those events' steps were at the portal,
+//     and how many of those steps arrived twice.
+//   - partner-outage: one gateway; the portal drops every connection from -outage-at for
+//     -outage. Figures: the breaker's open and closed transitions (gateway /metrics) and when
+//     they came, the gateway's CPU per second before and during the outage (/proc/PID/stat),
+//     the backlog when the portal came back and the drain rate until the portal held every step.
+//     Fails unless the breaker opened and closed.
+//   - redis-restart: one gateway; at -restart-at Redis gets SIGTERM (handled like SHUTDOWN: AOF
+//     flushed; not SHUTDOWN NOSAVE) and is started again after -down on the same port and
+//     directory. Figures: 503 answers, events retried, the time until ingest and sync worked
+//     again. Fails if a gateway exited or is not ready afterwards.
+//   - slow-partner: one gateway; the portal answers after -latency (1.5s, above the 1s handler
+//     timeout) from -slow-at for -slow. Figures: failed portal calls, breaker openings and
+//     redeliveries the idempotent consumer skipped.
+//
+// Flags of the fault scenarios:
+//
+//	-short             the short version (20-30 s of load, about 30-60 s in all); without it
+//	                   the long one (minutes)
+//	-duration D        how long the load lasts (default: the fault's start + its length + a
+//	                   tail, which depend on -short)
+//	-rate R            events per second (default 100)
+//	-concurrency N     workers, each with one event in flight, retries included (default 256)
+//	-versions N        versions per dossier (default 10)
+//	-replicas N        gateway processes (default 3 for kill-replica, else 1)
+//	-consumers N       consumers per handler in each gateway (default 4)
+//	-bin DIR           prebuilt gateway and partnersim binaries
+//	-retry-cap D       longest step of the delayed-retry schedule (default 2s short; 10s or
+//	                   30s long)
+//	-drain-timeout D   how long the gateways may take to finish after the load
+//	-kill-at, -outage-at, -restart-at, -slow-at D    when the fault starts
+//	-outage, -down, -slow D                          how long it lasts
+//	-latency D         the portal's latency (kill-replica, slow-partner)
+//	-kill-moment M     kill-replica: step or pending (above)
+//	-json              the report as JSON
+//
+// The report ends with a line "VERDICT scenario=NAME pass=BOOL key=value ..." with the figures,
+// then the RESULT line. A failed verdict exits with status 1 and keeps the temporary directory
+// (every process's log, Redis's data) for inspection; otherwise it is removed. Every process
+// started is stopped when the run ends, fails or is interrupted, and dies with the load
+// generator if that is killed.
 //
 // # Reading the result
 //
@@ -165,18 +243,30 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 	fs.Usage = func() {
 		fmt.Fprintf(progress, "usage: loadgen -scenario NAME [flags]\n\nscenarios:\n")
 		for _, s := range all {
-			fmt.Fprintf(progress, "  %-10s %s\n", s.name, s.summary)
+			fmt.Fprintf(progress, "  %-15s %s\n", s.name, s.summary)
 		}
 		fmt.Fprintf(progress, "\nflags (with -scenario %s):\n", sc.name)
 		fs.PrintDefaults()
 	}
 	fs.String("scenario", all[0].name, "scenario to run: "+strings.Join(names, ", "))
-	redisURL := fs.String("redis", "redis://127.0.0.1:6379/0", "Redis `URL` (loopback only) the phases write to")
-	duration := fs.Duration("duration", 10*time.Second, "measured window of each phase")
-	warmup := fs.Duration("warmup", 2*time.Second, "load before each measured window, not counted")
-	concurrency := fs.Int("concurrency", 64, "workers, each with at most one request in flight")
-	rate := fs.Float64("rate", 0, "open loop: send this many requests per second in all (0: closed loop)")
-	maxRequests := fs.Int64("max-requests", 5_000_000, "end a measured window early after this many requests (0: no limit)")
+	var (
+		redisURL, duration, warmup = new(string), new(time.Duration), new(time.Duration)
+		concurrency, rate          = new(int), new(float64)
+		maxRequests                = new(int64)
+	)
+	if sc.ownSystem {
+		// The scenario starts the processes it loads, and sends a fixed number of events.
+		fs.DurationVar(duration, "duration", 0, "how long the load lasts (default: the scenario's, which depends on -short)")
+		fs.IntVar(concurrency, "concurrency", faultConcurrency, "workers, each with at most one event in flight (its retries included)")
+		fs.Float64Var(rate, "rate", 100, "events per second, open loop")
+	} else {
+		fs.StringVar(redisURL, "redis", "redis://127.0.0.1:6379/0", "Redis `URL` (loopback only) the phases write to")
+		fs.DurationVar(duration, "duration", 10*time.Second, "measured window of each phase")
+		fs.DurationVar(warmup, "warmup", 2*time.Second, "load before each measured window, not counted")
+		fs.IntVar(concurrency, "concurrency", 64, "workers, each with at most one request in flight")
+		fs.Float64Var(rate, "rate", 0, "open loop: send this many requests per second in all (0: closed loop)")
+		fs.Int64Var(maxRequests, "max-requests", 5_000_000, "end a measured window early after this many requests (0: no limit)")
+	}
 	asJSON := fs.Bool("json", false, "write the report as JSON instead of text")
 	sc.flags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -190,6 +280,12 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 		return errUsage
 	}
 	sh := shape{Duration: *duration, Warmup: *warmup, Concurrency: *concurrency, Rate: *rate, MaxRequests: *maxRequests}
+	if sc.prepare != nil {
+		if err := sc.prepare(&sh); err != nil {
+			fmt.Fprintln(progress, "loadgen:", err)
+			return errUsage
+		}
+	}
 	if err := errors.Join(sh.validate(), sc.check()); err != nil {
 		fmt.Fprintln(progress, "loadgen:", err)
 		return errUsage
@@ -199,6 +295,9 @@ func run(ctx context.Context, args []string, out, progress io.Writer) error {
 	_, _ = rand.Read(id)
 	e := &env{redisURL: *redisURL, shape: sh, json: *asJSON, runID: hex.EncodeToString(id), out: out, progress: progress}
 	bound := time.Duration(sc.phases)*(sh.Warmup+sh.Duration+requestTimeout) + setupAllowance
+	if sc.bound != nil {
+		bound = sc.bound(sh)
+	}
 	ctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	res, err := sc.run(ctx, e)

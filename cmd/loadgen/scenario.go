@@ -5,6 +5,7 @@ import (
 	"flag"
 	"io"
 	"strings"
+	"time"
 )
 
 // scenario is one kind of load run. A scenario lives in its own file of this package; adding one
@@ -19,6 +20,15 @@ type scenario struct {
 	flags func(fs *flag.FlagSet)
 	// check validates the scenario's flags once they are parsed.
 	check func() error
+	// ownSystem marks a scenario that starts the processes it loads (its own Redis among them)
+	// and sends a load of its own shape: it has no -redis, -warmup or -max-requests, and its
+	// -duration is 0 unless given.
+	ownSystem bool
+	// prepare, when set, runs right after parsing, before check: it completes the common
+	// settings with the scenario's own defaults, which may depend on its flags.
+	prepare func(sh *shape) error
+	// bound, when set, replaces the run's time bound computed from phases.
+	bound func(sh shape) time.Duration
 	// run runs the scenario with the common settings and its own flags, writes its report, and
 	// returns the value printed on the RESULT line (a struct with a "scenario" field). A result
 	// that missed its goals is not an error.
@@ -29,6 +39,10 @@ type scenario struct {
 func scenarios() []*scenario {
 	return []*scenario{
 		newIngest(),
+		newFault(killReplica),
+		newFault(partnerOutage),
+		newFault(redisRestart),
+		newFault(slowPartner),
 	}
 }
 
