@@ -73,6 +73,7 @@ func TestIngestRejectsBadInput(t *testing.T) {
 		{"no token", "", single, mutate(func(map[string]any) {}), 401, nil},
 		{"wrong token", "not-the-token", single, mutate(func(map[string]any) {}), 401, nil},
 		{"data_base64 instead of data", config.DemoClientToken, single, mutate(func(e map[string]any) { delete(e, "data"); e["data_base64"] = "e30=" }), 400, []string{"data_base64", "data"}},
+		{"invalid UTF-8 in a free-text field", config.DemoClientToken, single, strings.Replace(mutate(func(e map[string]any) { dossierOf(e)["TrichYeuHoSo"] = "XX" }), "XX", "\xff\xfe", 1), 400, nil},
 		{"zero-width space in MaTTHC", config.DemoClientToken, single, mutate(func(e map[string]any) { dossierOf(e)["MaTTHC"] = "1.0114\u200b42" }), 400, []string{"data.dossier.MaTTHC"}},
 	}
 	stream := gw.Store.Keys.Stream(routing.TopicDossierStatusChanged)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -66,6 +67,12 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeProblem(w, r, http.StatusBadRequest, "invalid-input", "The body could not be read", "", nil)
+		return
+	}
+	// JSON is UTF-8 (RFC 8259). Invalid bytes would be rewritten as U+FFFD by decoders along the
+	// way (the retry schedule stores payloads as JSON strings), so they are refused at the door.
+	if !utf8.Valid(body) {
+		writeProblem(w, r, http.StatusBadRequest, "invalid-json", "The body is not valid UTF-8 JSON", "", nil)
 		return
 	}
 	correlation := r.Header.Get("X-Correlation-ID")
