@@ -1,10 +1,13 @@
 package routing
 
 import (
+	"context"
+
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/egov-vn/gateway/internal/store"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -18,6 +21,7 @@ import (
 type notify struct {
 	notifier onestop.Notifier
 	metrics  *observability.Metrics
+	store    *store.Store
 }
 
 // notificationBody is a notification on the stream.
@@ -39,6 +43,11 @@ func (h *notify) Handle(msg *message.Message) ([]*message.Message, error) {
 		return nil, fmt.Errorf("notifying one-stop system of %s: %w", n.Type, err)
 	}
 	h.metrics.Notifications.WithLabelValues(n.Type, "delivered").Inc()
+	if code := msg.Metadata.Get(MetaSubject); code != "" {
+		_ = h.store.AddTimeline(context.WithoutCancel(msg.Context()), code, store.TimelineEntry{
+			Kind: "notified", Detail: n.Type + " " + n.ID,
+		})
+	}
 	return nil, nil
 }
 

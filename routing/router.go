@@ -150,7 +150,7 @@ func New(cfg Config, deps Deps) (*Router, error) {
 			fn: (&dossierSync{store: deps.Store, portal: deps.Portal, metrics: deps.Metrics, lease: cfg.HandlerTimeout + 5*time.Second,
 				stepBudget: cfg.HandlerTimeout / 2}).Handle},
 		{name: HandlerNotificationToOnestop, topic: TopicNotificationRequested, partner: PartnerOnestop,
-			fn: (&notify{notifier: deps.Notifier, metrics: deps.Metrics}).Handle},
+			fn: (&notify{notifier: deps.Notifier, metrics: deps.Metrics, store: deps.Store}).Handle},
 		{name: HandlerDeadLetterToOnestop, topic: TopicDeadLetter, partner: "internal",
 			publishTopic: TopicNotificationRequested,
 			fn:           (&deadLetterNotice{keys: deps.Store.Keys, store: deps.Store}).Handle},

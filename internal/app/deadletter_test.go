@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/egov-vn/gateway/internal/config"
 	"net/http"
 	"strings"
 	"testing"
@@ -60,5 +61,31 @@ func TestRejectedDossierIsDeadLetteredAndNotified(t *testing.T) {
 	}
 	if n, _, _ := gw.Router.Schedules()[routing.HandlerDossierToPortal].Len(context.Background()); n != 0 {
 		t.Fatalf("a permanent failure was parked for retry (%d parked)", n)
+	}
+	// The dossier view tells the whole story, in time order.
+	var view struct {
+		Timeline []struct {
+			At     time.Time `json:"at"`
+			Kind   string    `json:"kind"`
+			Detail string    `json:"detail"`
+		} `json:"timeline"`
+	}
+	apptest.Eventually(t, 5*time.Second, "the notification in the dossier's timeline", func() bool {
+		_, body := apptest.Do(t, http.MethodGet, gw.API+"/v1/dossiers/"+dossierCode, config.DemoClientToken, "", "")
+		_ = json.Unmarshal(body, &view)
+		return len(view.Timeline) > 0 && view.Timeline[len(view.Timeline)-1].Kind == "notified"
+	})
+	var kinds []string
+	for i, e := range view.Timeline {
+		kinds = append(kinds, e.Kind)
+		if i > 0 && e.At.Before(view.Timeline[i-1].At) {
+			t.Fatalf("timeline out of order: %+v", view.Timeline)
+		}
+	}
+	if got := strings.Join(kinds, ","); got != "sync_failed,dead_lettered,notified" {
+		t.Fatalf("timeline %s, want sync_failed,dead_lettered,notified", got)
+	}
+	if !strings.Contains(view.Timeline[2].Detail, onestop.TypeDossierSyncFailed) {
+		t.Fatalf("notification entry %q does not name its type", view.Timeline[2].Detail)
 	}
 }
