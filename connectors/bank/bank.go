@@ -40,6 +40,9 @@ var (
 	ErrQueryUnsupported = errors.New("provider has no status query")
 	// ErrRejected: the provider refused to create the payment for its content (permanent).
 	ErrRejected = errors.New("provider rejected the payment")
+	// ErrTransactionsUnsupported: the provider (or its configuration) offers no list of a day's
+	// transactions.
+	ErrTransactionsUnsupported = errors.New("provider has no transaction list")
 )
 
 // State is a payment's state in the gateway. Pending is the only state that changes; the other
@@ -159,6 +162,26 @@ type Provider interface {
 	// ErrNotFound when the provider has no such payment and ErrQueryUnsupported when the
 	// provider has no status query.
 	Query(ctx context.Context, q Query) (Status, error)
+	// Transactions lists what the provider settled on day (Vietnam's calendar, internal/vntime):
+	// every paid or failed transaction, a reference paid twice appearing twice. It returns
+	// ErrTransactionsUnsupported when the provider offers no such list.
+	Transactions(ctx context.Context, day time.Time) ([]Transaction, error)
+}
+
+// Transaction is one transaction in a provider's list of a day, for reconciliation.
+type Transaction struct {
+	// Reference is our payment reference as the provider holds it; empty when the provider's
+	// record carries none (a bank credit without a recognisable reference).
+	Reference string
+	// Candidates, when Reference is empty, are the references the record may carry (a bank
+	// credit's free text), most likely first; reconciliation takes the first that names a payment.
+	Candidates            []string
+	ProviderTransactionID string
+	// Outcome is OutcomePaid or OutcomeFailed.
+	Outcome Outcome
+	// Amount is whole VND.
+	Amount int64
+	At     time.Time
 }
 
 // Settlement is what a verified callback (or a status query) says about one payment.

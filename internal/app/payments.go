@@ -32,19 +32,20 @@ func (a *App) buildPayments() (map[string]http.Handler, error) {
 	providers := map[string]bank.Provider{}
 	var pg *paygov.Client
 	if p.VNPay.Enabled() {
-		client, err := a.partnerClient(bank.ProviderVNPay, p.VNPay.APIURL, []string{vnpay.OpQueryDR})
+		client, err := a.partnerClient(bank.ProviderVNPay, p.VNPay.APIURL, []string{vnpay.OpQueryDR, vnpay.OpTransactions})
 		if err != nil {
 			return nil, err
 		}
 		c, err := vnpay.New(vnpay.Config{TmnCode: p.VNPay.TmnCode, Secret: p.VNPay.Secret, PayURL: p.VNPay.PayURL,
-			OrderType: p.VNPay.OrderType, Locale: p.VNPay.Locale, ReturnURL: p.ReturnURL, ServerIP: p.VNPay.ServerIP}, client)
+			OrderType: p.VNPay.OrderType, Locale: p.VNPay.Locale, ReturnURL: p.ReturnURL, ServerIP: p.VNPay.ServerIP,
+			TransactionsURL: p.VNPay.TransactionsURL}, client)
 		if err != nil {
 			return nil, fmt.Errorf("building vnpay dialect: %w", err)
 		}
 		providers[bank.ProviderVNPay] = c
 	}
 	if p.PayGov.Enabled() {
-		client, err := a.partnerClient(bank.ProviderPayGov, p.PayGov.BaseURL, []string{paygov.OpCreate, paygov.OpDetail})
+		client, err := a.partnerClient(bank.ProviderPayGov, p.PayGov.BaseURL, []string{paygov.OpCreate, paygov.OpDetail, paygov.OpTransactions})
 		if err != nil {
 			return nil, err
 		}
@@ -59,9 +60,15 @@ func (a *App) buildPayments() (map[string]http.Handler, error) {
 	}
 	banks := map[string]vietqr.BankConfig{}
 	if p.VietQR.Enabled() {
-		cfg := vietqr.Config{Default: account(p.VietQR.DefaultAccount), ByAgency: map[string]vietqr.Account{}}
+		cfg := vietqr.Config{Default: account(p.VietQR.DefaultAccount), ByAgency: map[string]vietqr.Account{},
+			Statements: map[string]string{}}
 		for agency, acc := range p.VietQR.Accounts {
 			cfg.ByAgency[agency] = account(acc)
+		}
+		for name, b := range p.Banks {
+			if b.StatementURL != "" {
+				cfg.Statements[name] = b.StatementURL
+			}
 		}
 		q, err := vietqr.NewProvider(cfg)
 		if err != nil {

@@ -42,7 +42,9 @@ type VNPaySettings struct {
 	Locale    string        `yaml:"locale"`
 	// ServerIP is the gateway's public address (vnp_IpAddr of querydr).
 	ServerIP string `yaml:"server_ip"`
-	Secret   string `yaml:"-"` // GATEWAY_PAYMENTS_VNPAY_SECRET
+	// TransactionsURL is the terminal's list of a day's transactions (reconciliation).
+	TransactionsURL string `yaml:"transactions_url"`
+	Secret          string `yaml:"-"` // GATEWAY_PAYMENTS_VNPAY_SECRET
 }
 
 // Enabled reports whether VNPay is configured.
@@ -90,8 +92,11 @@ func (v VietQRSettings) Enabled() bool { return v.DefaultAccount.Number != "" }
 // BankNotifySettings is a bank that notifies account movements.
 type BankNotifySettings struct {
 	// BIN is the bank's NAPAS BIN: the VietQR accounts with it are the accounts it reports on.
-	BIN    string `yaml:"bin"`
-	Secret string `yaml:"-"` // GATEWAY_PAYMENTS_BANK_SECRETS=name:secret,...
+	BIN string `yaml:"bin"`
+	// StatementURL is the bank's list of a day's movements on the collection accounts
+	// (reconciliation).
+	StatementURL string `yaml:"statement_url"`
+	Secret       string `yaml:"-"` // GATEWAY_PAYMENTS_BANK_SECRETS=name:secret,...
 }
 
 // Demo payment credentials of the dev profile (api.md).
@@ -134,8 +139,17 @@ func FillDevPaymentURLs(p *PaymentsConfig, public string) {
 	if p.VNPay.APIURL == "" {
 		p.VNPay.APIURL = public + "/sandbox/vnpay/merchant_webapi/api/transaction"
 	}
+	if p.VNPay.TransactionsURL == "" {
+		p.VNPay.TransactionsURL = public + "/sandbox/vnpay/transactions"
+	}
 	if p.PayGov.BaseURL == "" {
 		p.PayGov.BaseURL = public + "/sandbox/paygov"
+	}
+	for name, b := range p.Banks {
+		if b.StatementURL == "" {
+			b.StatementURL = public + "/sandbox/bank/" + name + "/transactions"
+			p.Banks[name] = b
+		}
 	}
 	if p.ReturnURL == "" {
 		p.ReturnURL = public + "/sandbox/onestop/payments/return"
@@ -146,9 +160,15 @@ func FillDevPaymentURLs(p *PaymentsConfig, public string) {
 // the payment URLs that were derived from it: the dev profile learns its real address only once
 // its listener is bound.
 func (p *PaymentsConfig) RewritePaymentURLs(old, public string) {
-	for _, u := range []*string{&p.VNPay.PayURL, &p.VNPay.APIURL, &p.PayGov.BaseURL, &p.ReturnURL} {
+	for _, u := range []*string{&p.VNPay.PayURL, &p.VNPay.APIURL, &p.VNPay.TransactionsURL, &p.PayGov.BaseURL, &p.ReturnURL} {
 		if strings.HasPrefix(*u, old+"/sandbox/") {
 			*u = public + strings.TrimPrefix(*u, old)
+		}
+	}
+	for name, b := range p.Banks {
+		if strings.HasPrefix(b.StatementURL, old+"/sandbox/") {
+			b.StatementURL = public + strings.TrimPrefix(b.StatementURL, old)
+			p.Banks[name] = b
 		}
 	}
 }

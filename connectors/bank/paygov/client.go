@@ -19,6 +19,8 @@ import (
 const (
 	OpCreate = "create_transaction"
 	OpDetail = "transaction_detail"
+	// OpTransactions lists a day's transactions (reconciliation).
+	OpTransactions = "transactions"
 )
 
 // Config is the gateway's account at the platform.
@@ -31,6 +33,9 @@ type Config struct {
 	// CreatePath and DetailPath are relative to the partner HTTP client's base URL.
 	CreatePath string
 	DetailPath string
+	// TransactionsPath is the list of a day's transactions (GET ?date=yyyy-mm-dd), relative to
+	// the base URL.
+	TransactionsPath string
 	// ReturnURL is where the platform sends the citizen back when the payment names none.
 	ReturnURL string
 	// Beneficiary is the collection account the platform pays into: TKThuHuong, MaNHThuHuong and
@@ -50,6 +55,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.DetailPath == "" {
 		c.DetailPath = "/transactions/detail"
+	}
+	if c.TransactionsPath == "" {
+		c.TransactionsPath = "/transactions"
 	}
 	if c.CreateTimeout == 0 {
 		c.CreateTimeout = 3 * time.Second

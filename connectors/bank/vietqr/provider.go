@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/egov-vn/gateway/connectors/bank"
 )
@@ -26,6 +27,10 @@ type Config struct {
 	Default Account
 	// ByAgency maps an agency code (MaDonVi) to its collection account.
 	ByAgency map[string]Account
+	// Statements maps a bank's name to the URL of its list of a day's movements on the collection
+	// accounts (GET ?date=yyyy-mm-dd), read by reconciliation; StatementClient reads them.
+	Statements      map[string]string
+	StatementClient *http.Client
 }
 
 // Validate checks every account can go into a payload.

@@ -21,6 +21,9 @@ import (
 // breaker).
 const OpQueryDR = "querydr"
 
+// OpTransactions is the operation name of the list of a day's transactions (reconciliation).
+const OpTransactions = "transactions"
+
 // Transaction statuses (vnp_TransactionStatus) of a querydr answer that settle a payment.
 const (
 	txnStatusPaid   = "00"
@@ -43,6 +46,9 @@ type Config struct {
 	// ServerIP is sent as vnp_IpAddr when the citizen's address is unknown and with every
 	// querydr.
 	ServerIP string
+	// TransactionsURL is the merchant's list of a day's transactions (absolute URL), read by
+	// reconciliation; empty when the terminal has none.
+	TransactionsURL string
 }
 
 func (c *Config) setDefaults() {
