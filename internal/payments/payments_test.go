@@ -55,6 +55,10 @@ func (f *fakeProvider) Query(context.Context, bank.Query) (bank.Status, error) {
 	return f.status, f.qerr
 }
 
+func (f *fakeProvider) Transactions(context.Context, time.Time) ([]bank.Transaction, error) {
+	return nil, bank.ErrTransactionsUnsupported
+}
+
 func (f *fakeProvider) set(fn func(*fakeProvider)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
