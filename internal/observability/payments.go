@@ -28,7 +28,14 @@ type PaymentMetrics struct {
 	PaidVND *prometheus.CounterVec
 	// Queries counts status queries to providers by provider and outcome.
 	Queries *prometheus.CounterVec
+	// Mismatches is the last reconciliation's count of mismatches by provider and class.
+	Mismatches *prometheus.GaugeVec
+	// Reconciliations counts reconciliation runs by outcome (clean, mismatches, error).
+	Reconciliations *prometheus.CounterVec
 }
+
+// ReconcileOutcomes are the outcomes of a reconciliation run.
+var ReconcileOutcomes = []string{"clean", "mismatches", "error"}
 
 // Status query outcomes.
 var queryOutcomes = []string{"paid", "failed", "pending", "not_found", "error", "unsupported"}
@@ -64,8 +71,17 @@ func NewPaymentMetrics(reg prometheus.Registerer) (*PaymentMetrics, error) {
 			Name: "gateway_payment_status_queries_total",
 			Help: "Status queries to providers for payments without a callback, by provider and outcome.",
 		}, []string{"provider", "outcome"}),
+		Mismatches: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gateway_reconciliation_mismatches",
+			Help: "Mismatches found by the last reconciliation run, by provider and class.",
+		}, []string{"provider", "class"}),
+		Reconciliations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_reconciliation_runs_total",
+			Help: "Reconciliation runs by outcome (clean, mismatches, error).",
+		}, []string{"outcome"}),
 	}
-	for _, c := range []prometheus.Collector{m.Requests, m.RequestsRejected, m.Callbacks, m.CallbacksRejected, m.Transitions, m.PaidVND, m.Queries} {
+	for _, c := range []prometheus.Collector{m.Requests, m.RequestsRejected, m.Callbacks, m.CallbacksRejected, m.Transitions, m.PaidVND, m.Queries,
+		m.Mismatches, m.Reconciliations} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("registering payment metrics: %w", err)
 		}
@@ -83,6 +99,12 @@ func NewPaymentMetrics(reg prometheus.Registerer) (*PaymentMetrics, error) {
 		for _, o := range queryOutcomes {
 			m.Queries.WithLabelValues(p, o)
 		}
+		for _, c := range bank.MismatchClasses {
+			m.Mismatches.WithLabelValues(p, c)
+		}
+	}
+	for _, o := range ReconcileOutcomes {
+		m.Reconciliations.WithLabelValues(o)
 	}
 	for _, r := range bank.RequestReasons {
 		m.RequestsRejected.WithLabelValues(r)
