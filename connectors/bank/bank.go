@@ -336,21 +336,22 @@ func ReasonFor(r Result) string {
 }
 
 // Reconciliation mismatch classes: how a provider's list of a day and the gateway's payments can
-// disagree. A closed set, used as a metric label and in the report.
+// disagree (the report's `kind`). A closed set, used as a metric label and in the report.
 const (
-	// MismatchPaidNotRecorded: paid at the provider, but pending, failed, expired or cancelled
-	// here, or no payment here has the reference.
-	MismatchPaidNotRecorded = "paid_not_recorded"
-	// MismatchUnknownAtProvider: paid here, but the provider's list has no paid transaction for it.
-	MismatchUnknownAtProvider = "unknown_at_provider"
-	// MismatchAmountDiffers: the provider's amount differs from the payment's.
-	MismatchAmountDiffers = "amount_differs"
+	// MismatchStatus: paid at the provider, but pending, failed, expired or cancelled here.
+	MismatchStatus = "status_mismatch"
+	// MismatchMissingInGateway: paid at the provider, and no payment here has the reference.
+	MismatchMissingInGateway = "missing_in_gateway"
+	// MismatchMissingAtProvider: paid here, but the provider lists no paid transaction for it.
+	MismatchMissingAtProvider = "missing_at_provider"
+	// MismatchAmount: the provider's amount differs from the payment's.
+	MismatchAmount = "amount_mismatch"
 	// MismatchDuplicate: the provider lists the reference paid more than once.
 	MismatchDuplicate = "duplicate_transaction"
 )
 
 // MismatchClasses is the closed set of mismatch classes.
-var MismatchClasses = []string{MismatchPaidNotRecorded, MismatchUnknownAtProvider, MismatchAmountDiffers, MismatchDuplicate}
+var MismatchClasses = []string{MismatchStatus, MismatchMissingInGateway, MismatchMissingAtProvider, MismatchAmount, MismatchDuplicate}
 
 // Callback endpoints, as named in metrics.
 const (
