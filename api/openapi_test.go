@@ -44,6 +44,7 @@ var contractOperations = []string{
 	"POST /admin/v1/partners/{name}/pause",
 	"POST /admin/v1/partners/{name}/resume",
 	"GET /admin/v1/reconciliation/{date}",
+	"POST /admin/v1/reconciliation/{date}",
 	"GET /admin/v1/dossiers/{dossier_code}",
 }
 

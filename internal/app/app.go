@@ -22,6 +22,7 @@ import (
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/partnerhttp"
 	"github.com/egov-vn/gateway/internal/payments"
+	"github.com/egov-vn/gateway/internal/reconcile"
 	"github.com/egov-vn/gateway/internal/sandboxes"
 	"github.com/egov-vn/gateway/internal/store"
 	"github.com/egov-vn/gateway/routing"
@@ -40,6 +41,8 @@ type App struct {
 	// Payments is the fee payment state machine; PaymentMetrics its metrics.
 	Payments       *payments.Service
 	PaymentMetrics *observability.PaymentMetrics
+	// Reconciler compares the providers' days with the payments (daily, and on demand).
+	Reconciler *reconcile.Reconciler
 
 	apiLn, adminLn net.Listener
 	api, admin     *http.Server
@@ -189,6 +192,7 @@ func (a *App) build(ctx context.Context) error {
 			},
 			Partners: a.partnerNames(),
 		},
+		Reconciliation: &httpapi.Reconciliation{Reconciler: a.Reconciler},
 	}))
 	return nil
 }
@@ -251,7 +255,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	errc := make(chan error, 3)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		a.Pauses.Run(ctx)
@@ -259,6 +263,11 @@ func (a *App) Run(ctx context.Context) error {
 	go func() {
 		defer wg.Done()
 		a.Payments.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		at, _ := reconcile.ParseClock(a.cfg.Payments.ReconcileAt) // validated with the configuration
+		a.Reconciler.Daily(ctx, at)
 	}()
 	routerDone := make(chan struct{})
 	go func() {

@@ -16,6 +16,7 @@ import (
 	"github.com/egov-vn/gateway/internal/httpapi"
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/payments"
+	"github.com/egov-vn/gateway/internal/reconcile"
 	"github.com/egov-vn/gateway/routing"
 )
 
@@ -97,6 +98,8 @@ func (a *App) buildPayments() (map[string]http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.Reconciler = &reconcile.Reconciler{Payments: a.Payments, Providers: providers, Store: a.Store,
+		Metrics: a.PaymentMetrics, Log: a.log}
 
 	var billNets []netip.Prefix
 	for _, n := range p.PayGov.BillAllowedNets {

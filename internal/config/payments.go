@@ -23,6 +23,9 @@ type PaymentsConfig struct {
 	SweepInterval time.Duration `yaml:"sweep_interval"`
 	// BankTimestampWindow bounds the age of a bank notification's timestamp (replays).
 	BankTimestampWindow time.Duration `yaml:"bank_timestamp_window"`
+	// ReconcileAt is when the daily reconciliation of the previous day runs, "hh:mm" on
+	// Vietnam's clock (one replica runs it).
+	ReconcileAt string `yaml:"reconcile_at"`
 	// ReturnURL is where providers send the citizen back when the request names none.
 	ReturnURL string                        `yaml:"return_url"`
 	VNPay     VNPaySettings                 `yaml:"vnpay"`
@@ -117,7 +120,7 @@ func defaultPayments() PaymentsConfig {
 	return PaymentsConfig{
 		TTL: 15 * time.Minute, QueryAfter: 10 * time.Minute, QueryInterval: 5 * time.Minute,
 		ExpireGrace: 5 * time.Minute, SweepInterval: 5 * time.Second, BankTimestampWindow: 5 * time.Minute,
-		VietQR: VietQRSettings{TTL: 24 * time.Hour},
+		VietQR: VietQRSettings{TTL: 24 * time.Hour}, ReconcileAt: "01:30",
 	}
 }
 
@@ -187,6 +190,7 @@ func applyPaymentsEnv(p *PaymentsConfig, get func(string) (string, bool), secret
 	dur("GATEWAY_PAYMENTS_SWEEP_INTERVAL", &p.SweepInterval)
 	dur("GATEWAY_PAYMENTS_BANK_TIMESTAMP_WINDOW", &p.BankTimestampWindow)
 	str("GATEWAY_PAYMENTS_RETURN_URL", &p.ReturnURL)
+	str("GATEWAY_PAYMENTS_RECONCILE_AT", &p.ReconcileAt)
 	str("GATEWAY_PAYMENTS_VNPAY_TMN_CODE", &p.VNPay.TmnCode)
 	str("GATEWAY_PAYMENTS_VNPAY_PAY_URL", &p.VNPay.PayURL)
 	str("GATEWAY_PAYMENTS_VNPAY_API_URL", &p.VNPay.APIURL)
@@ -275,6 +279,9 @@ func validatePayments(p PaymentsConfig, dev bool, bad func(string, ...any)) {
 		if d <= 0 {
 			bad("payments.%s: must be positive", name)
 		}
+	}
+	if t, err := time.Parse("15:04", p.ReconcileAt); err != nil || t.Format("15:04") != p.ReconcileAt {
+		bad("payments.reconcile_at: %q is not a time of day hh:mm", p.ReconcileAt)
 	}
 	anyEnabled := p.VNPay.Enabled() || p.PayGov.Enabled() || p.VietQR.Enabled()
 	if anyEnabled && !urlOK(p.ReturnURL) {

@@ -44,6 +44,8 @@ var AdminRoutes = []string{
 	"GET /admin/v1/breakers",
 	"POST /admin/v1/partners/{name}/pause",
 	"POST /admin/v1/partners/{name}/resume",
+	"GET /admin/v1/reconciliation/{date}",
+	"POST /admin/v1/reconciliation/{date}",
 }
 
 // APIConfig builds the API listener's handler.
@@ -96,6 +98,8 @@ type AdminConfig struct {
 	Ready   func() bool
 	Dossier *DossierView
 	Ops     *Ops
+	// Reconciliation serves the reconciliation reports.
+	Reconciliation *Reconciliation
 }
 
 // NewAdmin returns the admin listener's handler.
@@ -130,6 +134,7 @@ func NewAdmin(c AdminConfig) http.Handler {
 	for i, h := range []http.HandlerFunc{
 		c.Ops.listDeadLetters, c.Ops.getDeadLetter, c.Ops.discardDeadLetter, c.Ops.replayDeadLetter,
 		c.Ops.breakers, c.Ops.pause, c.Ops.resume,
+		c.Reconciliation.get, c.Reconciliation.run,
 	} {
 		handle(AdminRoutes[4+i], requireToken(admin, h))
 	}
