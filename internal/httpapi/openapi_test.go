@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -16,6 +17,7 @@ import (
 	"github.com/egov-vn/gateway/internal/app/apptest"
 	"github.com/egov-vn/gateway/internal/config"
 	"github.com/egov-vn/gateway/internal/httpapi"
+	"github.com/egov-vn/gateway/internal/vntime"
 )
 
 func loadSpec(t *testing.T) *openapi3.T {
@@ -84,6 +86,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	gw := apptest.Start(t, apptest.Config(t, apptest.Embedded))
 	event := `{"specversion":"1.0","id":"oa-1","source":"/onestop","type":"vn.gov.dossier.status_changed","subject":"D-1",` +
 		`"data":{"version":1,"dossier":{"MaHoSo":"D-1","MaTTHC":"1.011442","LoaiDoiTuong":1,"TrangThaiHoSo":2}}}`
+	today := time.Now().In(vntime.Zone)
+	day, tomorrow := today.Format(time.DateOnly), today.AddDate(0, 0, 1).Format(time.DateOnly)
 	tests := []struct {
 		name, method, base, path, token, ct, body string
 		want                                      int
@@ -103,6 +107,11 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"pause", http.MethodPost, gw.Admin, "/admin/v1/partners/dvcqg/pause", config.DemoAdminToken, "application/json", `{"reason":"maintenance"}`, 200},
 		{"resume", http.MethodPost, gw.Admin, "/admin/v1/partners/dvcqg/resume", config.DemoAdminToken, "", "", 200},
 		{"admin without token", http.MethodGet, gw.Admin, "/admin/v1/breakers", "", "", "", 401},
+		{"no reconciliation yet", http.MethodGet, gw.Admin, "/admin/v1/reconciliation/" + day, config.DemoAdminToken, "", "", 404},
+		{"reconcile today", http.MethodPost, gw.Admin, "/admin/v1/reconciliation/" + day, config.DemoAdminToken, "", "", 200},
+		{"reconciliation", http.MethodGet, gw.Admin, "/admin/v1/reconciliation/" + day, config.DemoAdminToken, "", "", 200},
+		{"reconcile tomorrow", http.MethodPost, gw.Admin, "/admin/v1/reconciliation/" + tomorrow, config.DemoAdminToken, "", "", 400},
+		{"reconciliation bad day", http.MethodGet, gw.Admin, "/admin/v1/reconciliation/2025-02-30", config.DemoAdminToken, "", "", 400},
 	}
 	for _, tt := range tests {
 		code, body := apptest.Do(t, tt.method, tt.base+tt.path, tt.token, tt.ct, tt.body)

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,7 +40,9 @@ type VNPay struct {
 
 	mu   sync.Mutex
 	txns map[string]*VNPayTransaction
-	seq  int64
+	// planted are transactions a test put in the day's list without a payment behind them.
+	planted []*VNPayTransaction
+	seq     int64
 }
 
 // VNPayTransaction is one payment as the sandbox holds it.
@@ -264,7 +267,7 @@ func (v *VNPay) Transactions(day time.Time) []VNPayTransaction {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var out []VNPayTransaction
-	for _, t := range v.txns {
+	for _, t := range slices.Concat(slices.Collect(maps.Values(v.txns)), v.planted) {
 		if t.Status != "opened" && sameDay(t.PaidAt, day) {
 			c := *t
 			c.IPNs = slices.Clone(t.IPNs)
@@ -273,6 +276,35 @@ func (v *VNPay) Transactions(day time.Time) []VNPayTransaction {
 	}
 	slices.SortFunc(out, func(a, b VNPayTransaction) int { return strings.Compare(a.TxnRef, b.TxnRef) })
 	return out
+}
+
+// Plant adds t to the lists of the day of t.PaidAt as it is, beside any transaction of the same
+// reference: for tests of reconciliation (a payment unknown to the gateway, a reference paid
+// twice). No IPN is sent.
+func (v *VNPay) Plant(t VNPayTransaction) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if t.TransactionNo == "" {
+		v.seq++
+		t.TransactionNo = strconv.FormatInt(v.seq, 10)
+	}
+	if t.PayDate == "" {
+		t.PayDate = vnpay.FormatTime(t.PaidAt)
+	}
+	v.planted = append(v.planted, &t)
+}
+
+// Amend changes the transaction of a reference in place, without telling the gateway: for tests
+// of reconciliation (an amount that differs, a payment VNPay says it never completed). It
+// reports whether the reference was opened here.
+func (v *VNPay) Amend(ref string, change func(*VNPayTransaction)) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	t, ok := v.txns[ref]
+	if ok {
+		change(t)
+	}
+	return ok
 }
 
 // Transaction returns one transaction by reference.
