@@ -1,0 +1,177 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/egov-vn/gateway/connectors/bank"
+	banksandbox "github.com/egov-vn/gateway/connectors/bank/sandbox"
+	"github.com/egov-vn/gateway/internal/app/apptest"
+	"github.com/egov-vn/gateway/internal/config"
+	"github.com/egov-vn/gateway/internal/reconcile"
+	"github.com/egov-vn/gateway/internal/vntime"
+)
+
+// reconcileNow runs today's reconciliation through the admin API and checks the stored report
+// is the one answered.
+func reconcileNow(t *testing.T, gw *apptest.Gateway) reconcile.Report {
+	t.Helper()
+	day := time.Now().In(vntime.Zone).Format(time.DateOnly)
+	code, raw := apptest.Do(t, http.MethodPost, gw.Admin+"/admin/v1/reconciliation/"+day, config.DemoAdminToken, "", "")
+	if code != http.StatusOK {
+		t.Fatalf("running the reconciliation: %d %s", code, raw)
+	}
+	var rep reconcile.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	code, stored := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/reconciliation/"+day, config.DemoAdminToken, "", "")
+	if code != http.StatusOK || string(stored) != string(raw) {
+		t.Fatalf("the stored report differs from the run's: %d\n%s\n%s", code, stored, raw)
+	}
+	return rep
+}
+
+// TestReconciliation pays with every provider and checks a clean day reports nothing; then it
+// plants each mismatch class in the providers' lists (the sandboxes' test hooks, and a transfer
+// naming no payment) and checks the report finds each one, and nothing else.
+func TestReconciliation(t *testing.T) {
+	for _, store := range apptest.Stores {
+		t.Run(store.String(), func(t *testing.T) {
+			t.Parallel()
+			gw := apptest.Start(t, apptest.Config(t, store))
+			day := time.Now().In(vntime.Zone).Format(time.DateOnly)
+			if code, _ := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/reconciliation/"+day, config.DemoAdminToken, "", ""); code != http.StatusNotFound {
+				t.Fatalf("a day never reconciled answered %d, want 404", code)
+			}
+
+			paid := map[string]map[string]any{} // by name
+			pay := func(name, provider string, amount int64, success bool) map[string]any {
+				p := createPayment(t, gw, "rec-"+store.String()+"-"+name, provider, amount)
+				citizenPays(t, gw, p, success)
+				want := "paid"
+				if !success {
+					want = "failed"
+				}
+				waitStatus(t, gw, p["payment_id"].(string), want)
+				paid[name] = p
+				return p
+			}
+			pay("vnpay", bank.ProviderVNPay, 120000, true)
+			pay("paygov", bank.ProviderPayGov, 130000, true)
+			pay("vietqr", bank.ProviderVietQR, 140000, true)
+			pay("gave up", bank.ProviderVNPay, 50000, false)
+
+			rep := reconcileNow(t, gw)
+			if rep.Status != reconcile.StatusClean || len(rep.Mismatches) != 0 {
+				t.Fatalf("a clean day reported %s: %+v", rep.Status, rep.Mismatches)
+			}
+			for _, tot := range rep.Providers {
+				if tot.List != reconcile.ListOK || tot.Matched != 1 || tot.Mismatched != 0 {
+					t.Fatalf("clean day, %s: %+v", tot.Provider, tot)
+				}
+			}
+			if len(rep.Providers) != 3 {
+				t.Fatalf("providers %+v, want the three", rep.Providers)
+			}
+
+			// Plant one of each class.
+			vn := gw.Sandboxes.VNPay
+			now := time.Now()
+			// status_mismatch: VNPay completed a payment whose IPN never came.
+			pending := createPayment(t, gw, "rec-"+store.String()+"-pending", bank.ProviderVNPay, 70000)
+			if _, err := http.Get(pending["payment_url"].(string)); err != nil {
+				t.Fatal(err)
+			}
+			if !vn.Amend(pending["reference"].(string), func(tx *banksandbox.VNPayTransaction) {
+				tx.Status, tx.TransactionNo, tx.PaidAt = "paid", "99000001", now
+			}) {
+				t.Fatal("the VNPay sandbox has not opened the pending payment")
+			}
+			// missing_in_gateway: VNPay lists a payment of a reference the gateway never made.
+			vn.Plant(banksandbox.VNPayTransaction{TxnRef: "QNOSUCHREF", Amount: 10000, Status: "paid", PaidAt: now})
+			// amount_mismatch: VNPay says 1 VND less than the paid payment's amount.
+			vn.Amend(paid["vnpay"]["reference"].(string), func(tx *banksandbox.VNPayTransaction) { tx.Amount = 119999 })
+			// missing_at_provider: a payment paid here that VNPay now lists as failed.
+			atProvider := pay("failed at vnpay", bank.ProviderVNPay, 80000, true)
+			vn.Amend(atProvider["reference"].(string), func(tx *banksandbox.VNPayTransaction) { tx.Status = "failed" })
+			// duplicate_transaction: the same reference paid a second time.
+			dup := pay("paid twice", bank.ProviderVNPay, 90000, true)
+			vn.Plant(banksandbox.VNPayTransaction{TxnRef: dup["reference"].(string), Amount: 90000, Status: "paid", PaidAt: now})
+			// missing_in_gateway at the bank: a transfer that names no payment.
+			if _, err := gw.Sandboxes.Banks.Transfer(config.DemoBank, banksandbox.TransferAction{Reference: "QUNKNOWN42", Amount: 25000}); err != nil {
+				t.Fatal(err)
+			}
+
+			rep = reconcileNow(t, gw)
+			if rep.Status != reconcile.StatusMismatches {
+				t.Fatalf("status %s, want mismatches", rep.Status)
+			}
+			type found struct{ kind, provider, ref string }
+			var got []found
+			for _, m := range rep.Mismatches {
+				got = append(got, found{m.Kind, m.Provider, m.Reference})
+			}
+			want := []found{
+				{bank.MismatchStatus, bank.ProviderVNPay, pending["reference"].(string)},
+				{bank.MismatchMissingInGateway, bank.ProviderVNPay, "QNOSUCHREF"},
+				{bank.MismatchAmount, bank.ProviderVNPay, paid["vnpay"]["reference"].(string)},
+				{bank.MismatchMissingAtProvider, bank.ProviderVNPay, atProvider["reference"].(string)},
+				{bank.MismatchDuplicate, bank.ProviderVNPay, dup["reference"].(string)},
+				{bank.MismatchMissingInGateway, bank.ProviderVietQR, ""},
+			}
+			for _, w := range want {
+				if !slices.Contains(got, w) {
+					t.Errorf("the report misses %+v", w)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("the report has %d mismatches, want %d: %+v", len(got), len(want), got)
+			}
+			for _, m := range rep.Mismatches {
+				switch m.Kind {
+				case bank.MismatchAmount:
+					if *m.GatewayAmount != 120000 || *m.ProviderAmount != 119999 || m.PaymentID != paid["vnpay"]["payment_id"] {
+						t.Errorf("amount mismatch %+v", m)
+					}
+				case bank.MismatchDuplicate:
+					if len(m.ProviderTransactionIDs) != 2 || m.ProviderTransactionIDs[0] == m.ProviderTransactionIDs[1] {
+						t.Errorf("duplicate %+v", m)
+					}
+				case bank.MismatchStatus:
+					if m.GatewayStatus != "pending" || m.ProviderStatus != "paid" {
+						t.Errorf("status mismatch %+v", m)
+					}
+				}
+			}
+			raw, _ := json.Marshal(rep)
+			for _, s := range []string{"Nguyễn", "020123456789", "chuyen tien"} {
+				if strings.Contains(string(raw), s) {
+					t.Errorf("the report carries personal data or transfer text %q: %s", s, raw)
+				}
+			}
+			m := gw.PaymentMetrics
+			for _, c := range []struct {
+				provider, class string
+				want            float64
+			}{
+				{"vnpay", bank.MismatchStatus, 1}, {"vnpay", bank.MismatchMissingInGateway, 1}, {"vnpay", bank.MismatchAmount, 1},
+				{"vnpay", bank.MismatchMissingAtProvider, 1}, {"vnpay", bank.MismatchDuplicate, 1},
+				{"vietqr", bank.MismatchMissingInGateway, 1}, {"paygov", bank.MismatchStatus, 0},
+			} {
+				if got := testutil.ToFloat64(m.Mismatches.WithLabelValues(c.provider, c.class)); got != c.want {
+					t.Errorf("gateway_reconciliation_mismatches{%s,%s} = %v, want %v", c.provider, c.class, got, c.want)
+				}
+			}
+			if c, mm := testutil.ToFloat64(m.Reconciliations.WithLabelValues("clean")), testutil.ToFloat64(m.Reconciliations.WithLabelValues("mismatches")); c != 1 || mm != 1 {
+				t.Errorf("runs: clean %v, mismatches %v; want 1 and 1", c, mm)
+			}
+		})
+	}
+}
