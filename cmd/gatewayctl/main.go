@@ -29,6 +29,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/egov-vn/gateway/internal/vntime"
 )
 
 func main() {
@@ -70,7 +72,9 @@ const usage = `usage: gatewayctl [-admin URL] [-token TOKEN] COMMAND
   deadletters discard ID -reason R
   breakers
   partner pause NAME [-until RFC3339] [-reason R]
-  partner resume NAME [-reason R]`
+  partner resume NAME [-reason R]
+  reconcile [-date yyyy-mm-dd] [-stored]   run a day's reconciliation now (yesterday in Vietnam by
+                                           default); -stored prints the stored report instead`
 
 var errUsage = errors.New("usage")
 
@@ -105,6 +109,19 @@ func dispatch(c client, args []string, stderr io.Writer) error {
 			return errUsage
 		}
 		return c.do(http.MethodDelete, "/admin/v1/deadletters/"+url.PathEscape(ids[0]), map[string]string{"reason": *reason})
+	case args[0] == "reconcile":
+		fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		date := fs.String("date", time.Now().In(vntime.Zone).AddDate(0, 0, -1).Format(time.DateOnly), "the day, yyyy-mm-dd (Vietnam)")
+		stored := fs.Bool("stored", false, "print the stored report; run nothing")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+			return errUsage
+		}
+		path := "/admin/v1/reconciliation/" + url.PathEscape(*date)
+		if *stored {
+			return c.get(path)
+		}
+		return c.do(http.MethodPost, path, nil)
 	case cmd == "partner pause" || cmd == "partner resume":
 		fs := flag.NewFlagSet("partner", flag.ContinueOnError)
 		fs.SetOutput(stderr)

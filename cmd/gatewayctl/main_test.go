@@ -12,6 +12,7 @@ import (
 	"github.com/egov-vn/gateway/internal/app/apptest"
 	"github.com/egov-vn/gateway/internal/config"
 	"github.com/egov-vn/gateway/internal/faults"
+	"github.com/egov-vn/gateway/internal/vntime"
 	"github.com/egov-vn/gateway/routing"
 )
 
@@ -101,6 +102,19 @@ func TestGatewayctlAgainstARunningGateway(t *testing.T) {
 	}
 	if code, _ := ctl(t, gw, "partner", "pause", "nobody"); code != 1 {
 		t.Fatalf("unknown partner: exit %d, want 1", code)
+	}
+	yesterday := time.Now().In(vntime.Zone).AddDate(0, 0, -1).Format(time.DateOnly)
+	if code, _ := ctl(t, gw, "reconcile", "-stored"); code != 1 {
+		t.Fatalf("reconcile -stored before any run: exit %d, want 1 (no report)", code)
+	}
+	if code, out := ctl(t, gw, "reconcile"); code != 0 || !strings.Contains(out, `"date": "`+yesterday+`"`) || !strings.Contains(out, `"status": "clean"`) {
+		t.Fatalf("reconcile (yesterday by default): %d %s", code, out)
+	}
+	if code, out := ctl(t, gw, "reconcile", "--date", yesterday, "-stored"); code != 0 || !strings.Contains(out, `"status": "clean"`) {
+		t.Fatalf("reconcile -stored: %d %s", code, out)
+	}
+	if code, _ := ctl(t, gw, "reconcile", "--date", "2025-13-01"); code != 1 {
+		t.Fatalf("reconcile of no day: exit %d, want 1", code)
 	}
 	if code, _ := ctl(t, gw, "frobnicate"); code != 2 {
 		t.Fatalf("unknown command: exit %d, want 2", code)
