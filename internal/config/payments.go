@@ -194,6 +194,7 @@ func applyPaymentsEnv(p *PaymentsConfig, get func(string) (string, bool), secret
 	str("GATEWAY_PAYMENTS_VNPAY_TMN_CODE", &p.VNPay.TmnCode)
 	str("GATEWAY_PAYMENTS_VNPAY_PAY_URL", &p.VNPay.PayURL)
 	str("GATEWAY_PAYMENTS_VNPAY_API_URL", &p.VNPay.APIURL)
+	str("GATEWAY_PAYMENTS_VNPAY_TRANSACTIONS_URL", &p.VNPay.TransactionsURL)
 	if v, ok := secret("GATEWAY_PAYMENTS_VNPAY_SECRET"); ok {
 		p.VNPay.Secret = v
 	}
