@@ -175,3 +175,40 @@ func TestReconciliation(t *testing.T) {
 		})
 	}
 }
+
+// TestDailyReconciliationRunsOncePerDay calls the daily run of one day from several replicas at
+// once: exactly one runs it and stores the report; later calls skip the day.
+func TestDailyReconciliationRunsOncePerDay(t *testing.T) {
+	for _, store := range apptest.Stores {
+		t.Run(store.String(), func(t *testing.T) {
+			t.Parallel()
+			gw := apptest.Start(t, apptest.Config(t, store))
+			day := time.Now().In(vntime.Zone).AddDate(0, 0, -1)
+			ran := make(chan bool, 4)
+			for range 4 {
+				go func() {
+					r, err := gw.Reconciler.RunOnce(t.Context(), day)
+					if err != nil {
+						t.Errorf("daily run: %v", err)
+					}
+					ran <- r
+				}()
+			}
+			n := 0
+			for range 4 {
+				if <-ran {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("%d replicas ran the day, want 1", n)
+			}
+			if _, err := gw.Reconciler.Stored(t.Context(), day); err != nil {
+				t.Fatalf("no stored report after the daily run: %v", err)
+			}
+			if r, err := gw.Reconciler.RunOnce(t.Context(), day); r || err != nil {
+				t.Fatalf("a second daily run of the day: ran %v, %v", r, err)
+			}
+		})
+	}
+}
