@@ -8,6 +8,7 @@ package banktest
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -218,6 +219,49 @@ func RunContract(t *testing.T, factory Factory) {
 			if err != nil && !errors.Is(err, bank.ErrNotFound) {
 				t.Fatalf("Query of a payment nobody paid yet: %v", err)
 			}
+		}
+	})
+
+	t.Run("the day's list holds what was paid, once, with its amount", func(t *testing.T) {
+		rec := &Recorder{}
+		h := factory(t, rec)
+		paid, gaveUp, open := NewPayment(123000), NewPayment(45000), NewPayment(67000)
+		h.Pay(t, paid, create(t, h, paid), true)
+		h.Pay(t, gaveUp, create(t, h, gaveUp), false)
+		create(t, h, open)
+		txns, err := h.Provider.Transactions(t.Context(), time.Now())
+		if err != nil {
+			t.Fatalf("Transactions: %v", err)
+		}
+		refOf := func(tx bank.Transaction) string {
+			if tx.Reference != "" {
+				return tx.Reference
+			}
+			for _, c := range tx.Candidates {
+				if c == paid.Reference || c == gaveUp.Reference || c == open.Reference {
+					return c
+				}
+			}
+			return ""
+		}
+		var got []string
+		for _, tx := range txns {
+			got = append(got, refOf(tx)+"/"+string(tx.Outcome))
+			if refOf(tx) == paid.Reference && (tx.Amount != paid.Amount || tx.ProviderTransactionID == "") {
+				t.Errorf("the paid transaction is listed as %+v, want amount %d and the provider's id", tx, paid.Amount)
+			}
+		}
+		want := []string{paid.Reference + "/paid"}
+		if h.Reports {
+			want = append(want, gaveUp.Reference+"/failed")
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Fatalf("today's list %v, want %v (nothing for the payment still open)", got, want)
+		}
+		if txns, err := h.Provider.Transactions(t.Context(), time.Now().AddDate(0, 0, -1)); err != nil || len(txns) != 0 {
+			t.Fatalf("yesterday's list: %v, %v; want empty", txns, err)
 		}
 	})
 }

@@ -34,8 +34,10 @@ func newDialect(t *testing.T, settler bank.Settler, obs bank.Observer, now func(
 	banks := sandbox.NewBanks(map[string]sandbox.BankAccountConfig{contractBank: {Secret: contractSecret,
 		Accounts: []vietqr.Account{contractAccount}, NotifyURL: gw.URL + "/v1/callbacks/bank/" + contractBank + "/transactions"}},
 		sandbox.Retry{Interval: 20 * time.Millisecond, Attempts: 3})
-	t.Cleanup(func() { banks.Close(); gw.Close() })
-	p, err := vietqr.NewProvider(vietqr.Config{Default: contractAccount})
+	statements := httptest.NewServer(banks.Handler())
+	t.Cleanup(func() { banks.Close(); gw.Close(); statements.Close() })
+	p, err := vietqr.NewProvider(vietqr.Config{Default: contractAccount,
+		Statements: map[string]string{contractBank: statements.URL + "/" + contractBank + "/transactions"}})
 	if err != nil {
 		t.Fatal(err)
 	}

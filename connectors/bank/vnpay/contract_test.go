@@ -32,7 +32,7 @@ func newDialect(t *testing.T, settler bank.Settler, obs bank.Observer) (*vnpay.C
 		t.Fatal(err)
 	}
 	c, err := vnpay.New(vnpay.Config{TmnCode: contractTmn, Secret: contractSecret, PayURL: srv.URL + "/paymentv2/vpcpay.html",
-		ReturnURL: "https://motcua.example.invalid/payments/return"}, hc)
+		ReturnURL: "https://motcua.example.invalid/payments/return", TransactionsURL: srv.URL + "/transactions"}, hc)
 	if err != nil {
 		t.Fatal(err)
 	}
