@@ -48,6 +48,10 @@ func TestDevProfileHasEveryProvider(t *testing.T) {
 	if p.VNPay.PayURL != "http://127.0.0.1:8080/sandbox/vnpay/paymentv2/vpcpay.html" || p.PayGov.BaseURL != "http://127.0.0.1:8080/sandbox/paygov" {
 		t.Fatalf("dev payment URLs %q %q", p.VNPay.PayURL, p.PayGov.BaseURL)
 	}
+	if p.VNPay.TransactionsURL != "http://127.0.0.1:8080/sandbox/vnpay/transactions" ||
+		p.Banks[DemoBank].StatementURL != "http://127.0.0.1:8080/sandbox/bank/"+DemoBank+"/transactions" || p.ReconcileAt != "01:30" {
+		t.Fatalf("dev reconciliation settings: %q %q %q", p.VNPay.TransactionsURL, p.Banks[DemoBank].StatementURL, p.ReconcileAt)
+	}
 }
 
 func TestProductionPaymentsFromYAMLAndEnvironment(t *testing.T) {
@@ -121,6 +125,7 @@ func TestPaymentSettingsAreValidated(t *testing.T) {
 	t.Parallel()
 	path := writeYAML(t, `payments:
   ttl: 0s
+  reconcile_at: "1:30am"
   vnpay: {tmn_code: TOOLONGCODE, pay_url: "ftp://x", api_url: "", locale: fr}
   vietqr:
     default_account: {bin: "97043", number: "00-11"}
@@ -129,7 +134,7 @@ func TestPaymentSettingsAreValidated(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad payment settings were accepted")
 	}
-	for _, want := range []string{"payments.ttl", "payments.vnpay.tmn_code", "pay_url and api_url", "payments.vnpay.locale", "payments.vietqr.default_account", "payments.return_url"} {
+	for _, want := range []string{"payments.ttl", "payments.vnpay.tmn_code", "pay_url and api_url", "payments.vnpay.locale", "payments.vietqr.default_account", "payments.return_url", "payments.reconcile_at"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the errors do not name %s:\n%v", want, err)
 		}
