@@ -212,3 +212,39 @@ func TestDailyReconciliationRunsOncePerDay(t *testing.T) {
 		})
 	}
 }
+
+// TestReconciliationWithAnUnreadableList pauses VNPay (its list cannot be read): the report says
+// so and is incomplete, the run counts as an error, and VNPay's gauges keep the last full run's
+// values.
+func TestReconciliationWithAnUnreadableList(t *testing.T) {
+	t.Parallel()
+	gw := apptest.Start(t, apptest.Config(t, apptest.Embedded))
+	gw.Sandboxes.VNPay.Plant(banksandbox.VNPayTransaction{TxnRef: "QNOSUCHREF", Amount: 10000, Status: "paid", PaidAt: time.Now()})
+	if rep := reconcileNow(t, gw); rep.Status != reconcile.StatusMismatches || len(rep.Mismatches) != 1 {
+		t.Fatalf("first run: %s %+v", rep.Status, rep.Mismatches)
+	}
+	if code, raw := apptest.Do(t, http.MethodPost, gw.Admin+"/admin/v1/partners/vnpay/pause", config.DemoAdminToken,
+		"application/json", `{"reason":"test"}`); code != http.StatusOK {
+		t.Fatalf("pausing vnpay: %d %s", code, raw)
+	}
+	rep := reconcileNow(t, gw)
+	if rep.Status != reconcile.StatusIncomplete || len(rep.Mismatches) != 0 {
+		t.Fatalf("with vnpay paused: %s %+v", rep.Status, rep.Mismatches)
+	}
+	for _, tot := range rep.Providers {
+		want := reconcile.ListOK
+		if tot.Provider == bank.ProviderVNPay {
+			want = reconcile.ListUnavailable
+		}
+		if tot.List != want {
+			t.Errorf("%s list %q, want %q", tot.Provider, tot.List, want)
+		}
+	}
+	m := gw.PaymentMetrics
+	if got := testutil.ToFloat64(m.Reconciliations.WithLabelValues("error")); got != 1 {
+		t.Errorf("error runs %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.Mismatches.WithLabelValues(bank.ProviderVNPay, bank.MismatchMissingInGateway)); got != 1 {
+		t.Errorf("vnpay's gauge %v after an unreadable list, want the last full run's 1", got)
+	}
+}
