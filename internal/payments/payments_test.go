@@ -387,8 +387,10 @@ func TestSweeper(t *testing.T) {
 			}
 
 			e.vnpay.set(func(f *fakeProvider) { f.status, f.qerr = bank.Status{}, bank.ErrNotFound })
+			// Taken before the create: the payment's expiry counts from its creation, which the
+			// create's own latency would otherwise hide (times are stored to the millisecond).
+			start := time.Now().Truncate(time.Millisecond)
 			unpaid := e.create(t, "unpaid", request(bank.ProviderVNPay, 10000))
-			start := time.Now()
 			sweepUntil(t, e, func() bool { return e.get(t, unpaid.PaymentID).Status == bank.StateExpired })
 			if d := time.Since(start); d < 400*time.Millisecond {
 				t.Errorf("expired after %s, before expiry plus grace (400ms)", d)
