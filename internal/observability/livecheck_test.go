@@ -23,11 +23,15 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/egov-vn/gateway/connectors/bank"
+	banksandbox "github.com/egov-vn/gateway/connectors/bank/sandbox"
+	"github.com/egov-vn/gateway/connectors/bank/vnpay"
 	"github.com/egov-vn/gateway/internal/app/apptest"
 	"github.com/egov-vn/gateway/internal/config"
 	"github.com/egov-vn/gateway/internal/faults"
 	"github.com/egov-vn/gateway/internal/observability/dashboards"
 	"github.com/egov-vn/gateway/internal/testredis"
+	"github.com/egov-vn/gateway/internal/vntime"
 	"github.com/egov-vn/gateway/routing"
 )
 
@@ -59,7 +63,10 @@ var (
 //   - a dossier the portal refuses (422), which is dead-lettered and notified;
 //   - the portal going down until the dvcqg breaker opens, with messages parked for a retry;
 //   - ingest requests the gateway rejects (400) and a stream of traffic until the end;
-//   - a second gateway target that does not answer.
+//   - a second gateway target that does not answer;
+//   - a VNPay payment paid through the sandbox, one VNPay cannot be asked about (its status query
+//     answers 503), forged IPNs until the end, and a reconciliation of today that finds a VNPay
+//     transaction no payment has.
 //
 // Prometheus scrapes every second and evaluates a copy of the rules whose `for:` is 1 s. Once the
 // expected alerts fire, every panel query of every committed dashboard (with $__rate_interval set
@@ -80,6 +87,10 @@ func TestLiveCheck(t *testing.T) {
 	cfg.Partners = map[string]config.PartnerConfig{
 		routing.PartnerPortal: {BreakerFailures: 3, BreakerOpenFor: 2 * time.Second},
 	}
+	// Payments without a callback are asked about at once and then often.
+	cfg.Payments.QueryAfter = 200 * time.Millisecond
+	cfg.Payments.QueryInterval = 300 * time.Millisecond
+	cfg.Payments.SweepInterval = 200 * time.Millisecond
 	gw := apptest.Start(t, cfg)
 	portalFaults := gw.Sandboxes.Portal.Faults()
 
@@ -90,6 +101,24 @@ func TestLiveCheck(t *testing.T) {
 		mustPost(t, gw, statusEvent(fmt.Sprintf("live-ok-%d", i), dossierCode(i), 1, 1), http.StatusAccepted)
 	}
 	waitCounter(t, gw, "gateway_portal_syncs_total", map[string]string{"result": "synced"}, 3)
+
+	// 1b. Payments: one paid through the VNPay sandbox; then VNPay's status query fails, and a
+	// second payment that is never paid is asked about in vain; a forged IPN is refused; a VNPay
+	// transaction no payment has is planted and today's reconciliation finds it.
+	paid := livePayment(t, gw, "live-pay-1", 150000)
+	livePay(t, gw, paid)
+	waitCounter(t, gw, "gateway_payment_transitions_total", map[string]string{"provider": bank.ProviderVNPay, "to": "paid"}, 1)
+	gw.Sandboxes.VNPay.Faults().Set(faults.Settings{ErrorRate: 1, Status: http.StatusServiceUnavailable})
+	livePayment(t, gw, "live-pay-2", 90000)
+	waitCounter(t, gw, "gateway_payment_status_queries_total", map[string]string{"provider": bank.ProviderVNPay, "outcome": "error"}, 1)
+	sendForgedIPN(context.Background(), http.DefaultClient, gw)
+	waitCounter(t, gw, "gateway_payment_callbacks_rejected_total", map[string]string{"endpoint": bank.EndpointVNPayIPN, "reason": bank.ReasonBadSignature}, 1)
+	gw.Sandboxes.VNPay.Plant(banksandbox.VNPayTransaction{TxnRef: "QLIVEUNKNOWN", Amount: 10000, Status: "paid", PaidAt: time.Now()})
+	day := time.Now().In(vntime.Zone).Format(time.DateOnly)
+	if code, raw := apptest.Do(t, http.MethodPost, gw.Admin+"/admin/v1/reconciliation/"+day, config.DemoAdminToken, "", ""); code != http.StatusOK {
+		t.Fatalf("running today's reconciliation: %d %s", code, raw)
+	}
+	waitCounter(t, gw, "gateway_reconciliation_runs_total", nil, 1)
 
 	// 2. Redis goes away for a moment: ingest answers 503 (nothing stored) and so does /readyz;
 	// then it comes back and the gateway recovers without a restart.
@@ -218,6 +247,60 @@ func TestLiveCheck(t *testing.T) {
 	}
 }
 
+// livePayment creates a VNPay payment of amount with the idempotency key key.
+func livePayment(t *testing.T, gw *apptest.Gateway, key string, amount int64) map[string]any {
+	t.Helper()
+	first := amount / 2
+	body := fmt.Sprintf(`{"dossier_code":%q,"procedure_code":"1.011442","agency_code":"000.00.00.H37","provider":%q,"amount":%d,`+
+		`"fee_lines":[{"code":"LP01","name":"Lệ phí","kind":"le_phi","amount":%d},{"code":"P01","name":"Phí thẩm định","kind":"phi","amount":%d}],`+
+		`"payer":{"name":"Nguyễn Văn A","id_number":"020123456789","address":"Số 1 Lê Lợi, Lạng Sơn"},"description":"Thanh toán lệ phí"}`,
+		dossierCode(1), bank.ProviderVNPay, amount, first, amount-first)
+	req, err := http.NewRequest(http.MethodPost, gw.API+"/v1/payments", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+config.DemoClientToken)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("creating a payment: %v", err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("creating a payment: %d %v %v", resp.StatusCode, out, err)
+	}
+	return out
+}
+
+// livePay makes the VNPay sandbox complete a payment and send its IPN, as VNPay does once the
+// citizen has paid.
+func livePay(t *testing.T, gw *apptest.Gateway, p map[string]any) {
+	t.Helper()
+	body := fmt.Sprintf(`{"payment_url":%q,"outcome":"success"}`, p["payment_url"])
+	if code, raw := apptest.Do(t, http.MethodPost, gw.API+"/sandbox/vnpay/pay", "", "application/json", body); code != http.StatusOK {
+		t.Fatalf("paying through the VNPay sandbox: %d %s", code, raw)
+	}
+}
+
+// sendForgedIPN sends a VNPay IPN signed with a secret that is not the merchant's: the gateway
+// refuses it (bad_signature) and leaves every payment as it was.
+func sendForgedIPN(ctx context.Context, client *http.Client, gw *apptest.Gateway) {
+	n := vnpay.IPN{TmnCode: config.DemoVNPayTmnCode, Amount: 150000, BankCode: "NCB", CardType: "ATM", OrderInfo: "Thanh toan le phi",
+		PayDate: time.Now(), ResponseCode: "00", TransactionNo: "14226112", TransactionStatus: "00", TxnRef: "QFORGED0001"}
+	params := n.Params()
+	params.Set(vnpay.ParamSecureHash, vnpay.Sign("FORGEDSECRET0123456789ABCDEFGHIJ", params))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, gw.API+"/v1/callbacks/vnpay/ipn?"+params.Encode(), nil)
+	if err != nil {
+		return
+	}
+	if resp, err := client.Do(req); err == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+}
+
 func orInactive(s string) string {
 	if s == "" {
 		return "inactive"
@@ -254,8 +337,8 @@ func waitCounter(t *testing.T, gw *apptest.Gateway, name string, labels map[stri
 }
 
 // keepTraffic sends a steady mix of requests until the returned function is called: valid events
-// for new dossiers (the portal being down, they fail and are parked), invalid events, dossier
-// reads and admin calls. Errors are ignored: the checks judge what the metrics show.
+// for new dossiers (the portal being down, they fail and are parked), invalid events, forged VNPay
+// IPNs, dossier reads and admin calls. Errors are ignored: the checks judge what the metrics show.
 func keepTraffic(gw *apptest.Gateway) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -289,6 +372,7 @@ func keepTraffic(gw *apptest.Gateway) (stop func()) {
 			}
 			ev, _ := json.Marshal(statusEvent(fmt.Sprintf("live-traffic-%d", i), dossierCode(100+i), 1, 1))
 			send(http.MethodPost, gw.API+"/v1/events", config.DemoClientToken, "application/cloudevents+json", string(ev))
+			sendForgedIPN(ctx, client, gw)
 			if i%3 == 0 {
 				send(http.MethodPost, gw.API+"/v1/events", config.DemoClientToken, "application/cloudevents+json", `{"specversion":"1.0"}`)
 			}

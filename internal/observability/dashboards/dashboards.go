@@ -113,7 +113,7 @@ func fillZero(by, metric, filter string) string {
 }
 
 func boards() []board {
-	return []board{overview(), inbound(), routingBoard(), partners(), portalSync()}
+	return []board{overview(), inbound(), routingBoard(), partners(), portalSync(), payments()}
 }
 
 func overview() board {
@@ -312,6 +312,53 @@ func portalSync() board {
 					q(fmt.Sprintf(`sum by (reason) (increase(gateway_deadletters_published_total{handler="dossier_status_to_portal"}[%s]))`, ri), "{{reason}}")),
 				ts("dossier.sync_failed notices to the one-stop system", units.MessagesPerSecond, "The one-stop system is told about every dossier the portal refused.",
 					q(fmt.Sprintf(`sum by (result) (rate(gateway_notifications_total{type="dossier.sync_failed"}[%s]))`, ri), "{{result}}")),
+			}},
+		},
+	}
+}
+
+// vnd is Grafana's custom currency unit for Vietnamese đồng (scaled to K, M, B).
+const vnd = "currency:₫"
+
+func payments() board {
+	return board{
+		file: "payments.json", uid: "gateway-payments", title: "Gateway payments and reconciliation",
+		description: "Fee payments through VNPay, PayGov and VietQR: requests, provider callbacks, state changes, amounts, status queries and the daily reconciliation.",
+		questions: []string{
+			"How many payments are requested per provider, and how many are refused and why?",
+			"Are provider callbacks arriving and being applied, and what share of them is refused (a forged or misconfigured provider)?",
+			"How many payments become paid, failed, expired or cancelled per provider, and how much money was paid?",
+			"Are status queries for payments without a callback answered, or do they fail?",
+			"Did the last reconciliation find mismatches, of which class and with which provider, and did the runs finish?",
+		},
+		rows: []row{
+			{title: "Requests", panels: []panel{
+				ts("Payment requests by provider and result", units.RequestsPerSecond, "POST /v1/payments; replayed: a repeat with the same idempotency key; unknown: a refused request naming no known provider.",
+					q(fmt.Sprintf(`sum by (provider, result) (rate(gateway_payment_requests_total[%s]))`, ri), "{{provider}} {{result}}")),
+				ts("Refused payment requests by reason", units.RequestsPerSecond, "Why POST /v1/payments was refused; unavailable means the store did not answer.",
+					q(fmt.Sprintf(`sum by (reason) (rate(gateway_payment_requests_rejected_total[%s]))`, ri), "{{reason}}")),
+			}},
+			{title: "Callbacks", panels: []panel{
+				ts("Callbacks accepted by endpoint and result", units.RequestsPerSecond, "applied: the payment changed state; already_settled: a repeat of a callback already applied.",
+					q(fmt.Sprintf(`sum by (endpoint, result) (rate(gateway_payment_callbacks_total[%s]))`, ri), "{{endpoint}} {{result}}")),
+				ts("Callbacks refused by endpoint and reason", units.RequestsPerSecond, "bad_signature or unknown_reference in numbers: forged callbacks or a provider with the wrong secret (GatewayPaymentCallbacksRejected).",
+					q(fmt.Sprintf(`sum by (endpoint, reason) (rate(gateway_payment_callbacks_rejected_total[%s]))`, ri), "{{endpoint}} {{reason}}")),
+				ts("Refused callback share by endpoint", units.PercentUnit, "Refused callbacks over all callbacks received on each endpoint; a rising share is a forgery or misconfiguration signal.",
+					q(fmt.Sprintf(`sum by (endpoint) (rate(gateway_payment_callbacks_rejected_total[%[1]s])) / (sum by (endpoint) (rate(gateway_payment_callbacks_rejected_total[%[1]s])) + sum by (endpoint) (rate(gateway_payment_callbacks_total[%[1]s])))`, ri), "{{endpoint}}")),
+			}},
+			{title: "Settlement", panels: []panel{
+				ts("Payment state changes by provider and state", units.OpsPerSecond, "Payments entering paid, failed, expired or cancelled.",
+					q(fmt.Sprintf(`sum by (provider, to) (rate(gateway_payment_transitions_total[%s]))`, ri), "{{provider}} {{to}}")),
+				ts("Amount paid by provider", vnd, "Đồng paid per interval, by provider (payments that became paid).",
+					q(fmt.Sprintf(`sum by (provider) (increase(gateway_payment_paid_vnd_total[%s]))`, ri), "{{provider}}")),
+				ts("Status queries by provider and outcome", units.OpsPerSecond, "Questions to providers about payments without a callback; error: the provider did not answer (GatewayPaymentStatusQueriesFailing), unsupported: VietQR has no query.",
+					q(fmt.Sprintf(`sum by (provider, outcome) (rate(gateway_payment_status_queries_total[%s]))`, ri), "{{provider}} {{outcome}}")),
+			}},
+			{title: "Reconciliation", panels: []panel{
+				ts("Mismatches of the last reconciliation by provider and class", units.Short, "What the last run found; GET /admin/v1/reconciliation/{day} on the admin listener lists them (GatewayReconciliationMismatches).",
+					q(`sum by (provider, class) (gateway_reconciliation_mismatches)`, "{{provider}} {{class}}")),
+				ts("Reconciliation runs by outcome", units.Short, "Runs finished per interval: clean, mismatches, or error (a provider's list unreadable, the store down).",
+					q(fmt.Sprintf(`sum by (outcome) (increase(gateway_reconciliation_runs_total[%s]))`, ri), "{{outcome}}")),
 			}},
 		},
 	}
