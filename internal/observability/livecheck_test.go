@@ -52,6 +52,7 @@ var (
 	expectFiring = []string{
 		"GatewayBreakerOpen", "GatewayDeadLettersPresent", "GatewayRetriesParkedTooLong",
 		"GatewayIngestErrorRatio", "GatewayTargetDown", "GatewayPortalSyncFailing",
+		"GatewayPaymentCallbacksRejected", "GatewayReconciliationMismatches", "GatewayPaymentStatusQueriesFailing",
 	}
 	expectQuiet = []string{"GatewayOldestPendingTooOld", "GatewayRetryOverdue"}
 )
