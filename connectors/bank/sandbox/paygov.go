@@ -74,7 +74,7 @@ func (p *PayGov) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /transactions", p.faults.Wrap(http.HandlerFunc(p.create)))
 	mux.HandleFunc("GET /checkout", p.checkout)
-	mux.HandleFunc("POST /pay", p.pay)
+	mux.HandleFunc("POST /pay", payHandler(p.Pay))
 	mux.Handle("POST /transactions/detail", p.faults.Wrap(http.HandlerFunc(p.detail)))
 	mux.HandleFunc("POST /bill-lookup", p.billLookup)
 	mux.HandleFunc("GET /transactions", p.list)
@@ -126,23 +126,6 @@ func (p *PayGov) checkout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, t)
-}
-
-func (p *PayGov) pay(w http.ResponseWriter, r *http.Request) {
-	var a PayAction
-	if !decodeAction(w, r, &a) {
-		return
-	}
-	if err := a.check(); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	res, err := p.Pay(a)
-	if err != nil {
-		writeError(w, http.StatusConflict, err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
 }
 
 // Pay completes a transaction as the citizen would and sends the confirmation callback.

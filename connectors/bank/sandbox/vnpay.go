@@ -71,7 +71,7 @@ func NewVNPay(cfg VNPayConfig) *VNPay {
 func (v *VNPay) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /paymentv2/vpcpay.html", v.faults.Wrap(http.HandlerFunc(v.page)))
-	mux.HandleFunc("POST /pay", v.pay)
+	mux.HandleFunc("POST /pay", payHandler(v.Pay))
 	mux.Handle("POST /merchant_webapi/api/transaction", v.faults.Wrap(http.HandlerFunc(v.queryDR)))
 	mux.HandleFunc("GET /transactions", v.list)
 	mux.Handle("/faults", v.faults)
@@ -144,23 +144,6 @@ func (a PayAction) check() error {
 		return fmt.Errorf(`outcome must be "success" or "failed"`)
 	}
 	return nil
-}
-
-func (v *VNPay) pay(w http.ResponseWriter, r *http.Request) {
-	var a PayAction
-	if !decodeAction(w, r, &a) {
-		return
-	}
-	if err := a.check(); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	res, err := v.Pay(a)
-	if err != nil {
-		writeError(w, http.StatusConflict, err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
 }
 
 // PayResult is what a citizen action answers: the transaction and the first callback attempt.
@@ -349,4 +332,24 @@ func dayParam(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
 func sameDay(t, day time.Time) bool {
 	a, b := t.In(vntime.Zone), day.In(vntime.Zone)
 	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
+}
+
+// payHandler serves POST /pay, the citizen's action, for a sandbox whose Pay completes it.
+func payHandler(pay func(PayAction) (PayResult, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var a PayAction
+		if !decodeAction(w, r, &a) {
+			return
+		}
+		if err := a.check(); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		res, err := pay(a)
+		if err != nil {
+			writeError(w, http.StatusConflict, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusOK, res)
+	}
 }
