@@ -338,35 +338,52 @@ func (r *reader) dossier(d *portal.Dossier) bool {
 	return hasCode && hasProcedure && hasOwnerKind && hasStatus
 }
 
-// fees reads DanhSachLePhi: null, or an array of fee objects.
-func (r *reader) fees() ([]portal.Fee, bool) {
+// objectArray reads null, or an array of objects: for each object, item reads its members with
+// members and says whether the object is acceptable.
+func (r *reader) objectArray(item func() bool) bool {
 	if isNull, ok := r.nullOr('['); !ok || isNull {
-		return nil, ok
+		return ok
 	}
 	if !r.open('[') {
-		return nil, false
+		return false
 	}
-	var out []portal.Fee
 	for i := 0; ; i++ {
 		done, ok := r.element(i)
 		if !ok || done {
-			return out, ok
+			return ok
 		}
-		if !r.open('{') {
-			return nil, false
+		if !r.open('{') || !item() {
+			return false
 		}
+	}
+}
+
+// members reads the members of an object already opened, handing each key to field, which reads
+// (or skips) its value.
+func (r *reader) members(field func(key []byte) bool) bool {
+	for j := 0; ; j++ {
+		key, done, ok := r.member(j)
+		if !ok {
+			return false
+		}
+		if done {
+			return true
+		}
+		if !field(key) {
+			return false
+		}
+	}
+}
+
+// fees reads DanhSachLePhi: null, or an array of fee objects.
+func (r *reader) fees() ([]portal.Fee, bool) {
+	var out []portal.Fee
+	ok := r.objectArray(func() bool {
 		var (
 			fee       portal.Fee
 			hasAmount bool
 		)
-		for j := 0; ; j++ {
-			key, done, ok := r.member(j)
-			if !ok {
-				return nil, false
-			}
-			if done {
-				break
-			}
+		read := r.members(func(key []byte) (ok bool) {
 			switch string(key) {
 			case "TenPhiLePhi":
 				fee.Name, _, ok = r.text(500, false)
@@ -381,43 +398,26 @@ func (r *reader) fees() ([]portal.Fee, bool) {
 			default:
 				ok = r.skip()
 			}
-			if !ok {
-				return nil, false
-			}
-		}
-		if !hasAmount {
-			return nil, false
+			return ok
+		})
+		if !read || !hasAmount {
+			return false
 		}
 		out = append(out, fee)
+		return true
+	})
+	if !ok {
+		return nil, false
 	}
+	return out, true
 }
 
 // documents reads TaiLieuNop or DanhSachGiayToKetQua: null, or an array of document objects.
 func (r *reader) documents() ([]portal.Document, bool) {
-	if isNull, ok := r.nullOr('['); !ok || isNull {
-		return nil, ok
-	}
-	if !r.open('[') {
-		return nil, false
-	}
 	var out []portal.Document
-	for i := 0; ; i++ {
-		done, ok := r.element(i)
-		if !ok || done {
-			return out, ok
-		}
-		if !r.open('{') {
-			return nil, false
-		}
+	ok := r.objectArray(func() bool {
 		var doc portal.Document
-		for j := 0; ; j++ {
-			key, done, ok := r.member(j)
-			if !ok {
-				return nil, false
-			}
-			if done {
-				break
-			}
+		read := r.members(func(key []byte) (ok bool) {
 			switch string(key) {
 			case "MaGiayTo":
 				doc.Code, _, ok = r.text(128, false)
@@ -428,17 +428,23 @@ func (r *reader) documents() ([]portal.Document, bool) {
 			default:
 				ok = r.skip()
 			}
-			if !ok {
-				return nil, false
-			}
+			return ok
+		})
+		if !read {
+			return false
 		}
 		if doc.URL != "" {
 			if u, err := url.Parse(doc.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") {
-				return nil, false
+				return false
 			}
 		}
 		out = append(out, doc)
+		return true
+	})
+	if !ok {
+		return nil, false
 	}
+	return out, true
 }
 
 // step reads a processing step; the caller checks MaHoSo against the subject.
