@@ -1,0 +1,277 @@
+package evidence
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxBody bounds the part of a callback's body that is kept; a callback's body is a few KiB.
+const MaxBody = 64 << 10
+
+// maxAnswer bounds the part of the gateway's answer that is kept.
+const maxAnswer = 4 << 10
+
+// recordTimeout bounds the append after the answer is sent: a store that does not answer costs
+// the evidence of this callback, never the callback.
+const recordTimeout = 3 * time.Second
+
+// keptHeaders are the request headers kept, canonical names. Credentials (Authorization,
+// Cookie, Proxy-Authorization) are never kept; the partners' signature and timestamp headers are
+// (see isSignatureHeader).
+var keptHeaders = map[string]bool{
+	"Content-Type": true, "Content-Length": true, "User-Agent": true,
+	"X-Forwarded-For": true, "X-Real-Ip": true, "X-Request-Id": true,
+}
+
+// neverKept are headers that carry credentials, whatever their name looks like.
+var neverKept = map[string]bool{
+	"Authorization": true, "Proxy-Authorization": true, "Cookie": true, "Set-Cookie": true,
+	"X-Api-Key": true, "X-Auth-Token": true,
+}
+
+// Observer counts the records appended and those lost.
+type Observer interface {
+	EvidenceRecorded(endpoint string)
+	EvidenceFailed(endpoint string)
+}
+
+// Recorder is the middleware that appends every callback to the log after it is answered.
+type Recorder struct {
+	Log      *Log
+	Observer Observer
+	Logger   *slog.Logger
+}
+
+// Middleware records the requests next answers on endpoint (a closed-set name such as
+// vnpay_ipn). The answer goes out first; a failed append is counted and logged, never answered.
+func (rec *Recorder) Middleware(endpoint string, next http.Handler) http.Handler {
+	if rec == nil || rec.Log == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		at := rec.Log.now()
+		var cp *capture
+		if r.Body != nil && r.Body != http.NoBody {
+			orig := r.Body
+			cp = &capture{r: orig, limit: MaxBody}
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{cp, orig}
+		}
+		rw := &answer{ResponseWriter: w}
+		next.ServeHTTP(rw, r)
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		var body []byte
+		size, truncated := 0, false
+		if cp != nil {
+			body, size, truncated = cp.buf.Bytes(), cp.size, cp.size > MaxBody
+		}
+		e := Entry{
+			At: at, Endpoint: endpoint, Method: r.Method, Target: r.URL.RequestURI(), Remote: remoteHost(r.RemoteAddr),
+			Headers: selectHeaders(r.Header), BodySize: size, BodyTruncated: truncated,
+			Verdict:   Verdict{Status: rw.code(), Answer: text(rw.buf.Bytes())},
+			Reference: reference(r, body),
+		}
+		if e.Reference == "" {
+			e.Reference = answered(rw.buf.Bytes())
+		}
+		if len(body) > 0 {
+			if utf8.Valid(body) {
+				e.Body, e.BodyEncoding = string(body), "utf8"
+			} else {
+				e.Body, e.BodyEncoding = base64.StdEncoding.EncodeToString(body), "base64"
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), recordTimeout)
+		defer cancel()
+		if _, err := rec.Log.Append(ctx, e); err != nil {
+			if rec.Observer != nil {
+				rec.Observer.EvidenceFailed(endpoint)
+			}
+			if rec.Logger != nil {
+				rec.Logger.Warn("recording callback evidence", "endpoint", endpoint, "err", err)
+			}
+			return
+		}
+		if rec.Observer != nil {
+			rec.Observer.EvidenceRecorded(endpoint)
+		}
+	})
+}
+
+// capture keeps the first limit bytes read through it and counts them all.
+type capture struct {
+	r     io.Reader
+	buf   bytes.Buffer
+	limit int
+	size  int
+}
+
+func (c *capture) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if n > 0 {
+		if room := c.limit - c.buf.Len(); room > 0 {
+			c.buf.Write(p[:min(n, room)])
+		}
+		c.size += n
+	}
+	return n, err
+}
+
+// answer passes the response through and keeps its status and the start of its body.
+type answer struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (a *answer) WriteHeader(code int) {
+	if a.status == 0 {
+		a.status = code
+	}
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *answer) Write(p []byte) (int, error) {
+	if a.status == 0 {
+		a.status = http.StatusOK
+	}
+	if room := maxAnswer - a.buf.Len(); room > 0 {
+		a.buf.Write(p[:min(len(p), room)])
+	}
+	return a.ResponseWriter.Write(p)
+}
+
+func (a *answer) Flush() {
+	if f, ok := a.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (a *answer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if h, ok := a.ResponseWriter.(http.Hijacker); ok {
+		return h.Hijack()
+	}
+	return nil, nil, errors.New("hijacking not supported")
+}
+
+func (a *answer) code() int {
+	if a.status == 0 {
+		return http.StatusOK
+	}
+	return a.status
+}
+
+// selectHeaders keeps the headers a dispute needs: content, origin, and the partners' signature
+// and timestamp headers. Repeated values are joined with ", ".
+func selectHeaders(h http.Header) map[string]string {
+	out := map[string]string{}
+	for name, vals := range h {
+		name = http.CanonicalHeaderKey(name)
+		if neverKept[name] {
+			continue
+		}
+		if keptHeaders[name] || isSignatureHeader(name) {
+			out[name] = strings.Join(vals, ", ")
+		}
+	}
+	return out
+}
+
+func isSignatureHeader(name string) bool {
+	n := strings.ToLower(name)
+	if strings.Contains(n, "token") || strings.Contains(n, "secret") || strings.Contains(n, "key") {
+		return false
+	}
+	for _, s := range []string{"signature", "sign", "checksum", "timestamp", "hmac"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// text is an answer as kept: as is when UTF-8, base64 otherwise.
+func text(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// referenceFields are the payment reference fields of the providers' callbacks, in the order
+// they are tried: VNPay's vnp_TxnRef (query), PayGov's and the banks' JSON fields.
+var referenceFields = []string{"vnp_TxnRef", "MaThamChieu", "reference", "order_id", "orderId", "transaction_id", "MaHoSo"}
+
+// reference is the payment reference of a callback, when one can be read.
+func reference(r *http.Request, body []byte) string {
+	q := r.URL.Query()
+	for _, f := range referenceFields {
+		if v := q.Get(f); v != "" {
+			return bounded(v)
+		}
+	}
+	if len(body) == 0 || body[0] != '{' {
+		return ""
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return ""
+	}
+	for _, f := range referenceFields {
+		var s string
+		if raw, ok := fields[f]; ok && json.Unmarshal(raw, &s) == nil && s != "" {
+			return bounded(s)
+		}
+	}
+	return ""
+}
+
+// answered reads the references a bank notification's answer names (one per transaction
+// matched to a payment).
+func answered(b []byte) string {
+	var reply struct {
+		Results []struct {
+			Reference string `json:"reference"`
+		} `json:"results"`
+	}
+	if json.Unmarshal(b, &reply) != nil {
+		return ""
+	}
+	var refs []string
+	for _, r := range reply.Results {
+		if r.Reference != "" && !slices.Contains(refs, r.Reference) {
+			refs = append(refs, r.Reference)
+		}
+	}
+	return bounded(strings.Join(refs, ","))
+}
+
+func bounded(s string) string {
+	if len(s) > 128 {
+		return s[:128]
+	}
+	return s
+}
+
+func remoteHost(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
