@@ -45,6 +45,8 @@ var contractOperations = []string{
 	"POST /admin/v1/partners/{name}/resume",
 	"GET /admin/v1/reconciliation/{date}",
 	"POST /admin/v1/reconciliation/{date}",
+	"GET /admin/v1/evidence/{date}",
+	"GET /admin/v1/evidence/{date}/verify",
 	"GET /admin/v1/dossiers/{dossier_code}",
 }
 

@@ -12,6 +12,8 @@
 //	breakers                                       every partner endpoint's breaker
 //	partner pause NAME [-until RFC3339] [-reason R]
 //	partner resume NAME [-reason R]
+//	evidence list [-date D] [-limit N] [-cursor C] the payment callbacks received on a day
+//	evidence verify [-date D]                      check the day's evidence hash chain
 //
 // The admin URL defaults to GATEWAY_ADMIN_URL or http://127.0.0.1:9090; the token to
 // GATEWAY_ADMIN_TOKEN (the dev profile's is demo-admin-token).
@@ -27,6 +29,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,7 +77,10 @@ const usage = `usage: gatewayctl [-admin URL] [-token TOKEN] COMMAND
   partner pause NAME [-until RFC3339] [-reason R]
   partner resume NAME [-reason R]
   reconcile [-date yyyy-mm-dd] [-stored]   run a day's reconciliation now (yesterday in Vietnam by
-                                           default); -stored prints the stored report instead`
+                                           default); -stored prints the stored report instead
+  evidence list [-date yyyy-mm-dd] [-limit N] [-cursor C]   the payment callbacks received on a day
+                                           (today in Vietnam by default), as kept in the evidence log
+  evidence verify [-date yyyy-mm-dd]       check the day's hash chain; exit 1 when it is broken`
 
 var errUsage = errors.New("usage")
 
@@ -122,6 +128,8 @@ func dispatch(c client, args []string, stderr io.Writer) error {
 			return c.get(path)
 		}
 		return c.do(http.MethodPost, path, nil)
+	case cmd == "evidence list" || cmd == "evidence verify":
+		return evidence(c, args[1], args[2:], stderr)
 	case cmd == "partner pause" || cmd == "partner resume":
 		fs := flag.NewFlagSet("partner", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -138,6 +146,56 @@ func dispatch(c client, args []string, stderr io.Writer) error {
 		return c.do(http.MethodPost, "/admin/v1/partners/"+url.PathEscape(names[0])+"/"+args[1], body)
 	}
 	return errUsage
+}
+
+// evidence lists a day's callback evidence or verifies its chain.
+func evidence(c client, sub string, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("evidence", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	date := fs.String("date", time.Now().In(vntime.Zone).Format(time.DateOnly), "the day, yyyy-mm-dd (Vietnam)")
+	limit := fs.Int("limit", 0, "records per page, 1..500 (list)")
+	cursor := fs.String("cursor", "", "the next_cursor of the previous page (list)")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || (sub == "verify" && (*limit != 0 || *cursor != "")) {
+		return errUsage
+	}
+	path := "/admin/v1/evidence/" + url.PathEscape(*date)
+	if sub == "list" {
+		q := url.Values{}
+		if *limit != 0 {
+			q.Set("limit", strconv.Itoa(*limit))
+		}
+		if *cursor != "" {
+			q.Set("cursor", *cursor)
+		}
+		if len(q) > 0 {
+			path += "?" + q.Encode()
+		}
+		return c.get(path)
+	}
+	resp, err := c.send(http.MethodGet, path+"/verify", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, raw, "", "  ") == nil {
+		raw = append(pretty.Bytes(), '\n')
+	}
+	_, _ = c.out.Write(raw)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s/verify: HTTP %d", path, resp.StatusCode)
+	}
+	var v struct {
+		Valid bool `json:"valid"`
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("reading answer: %w", err)
+	}
+	if !v.Valid {
+		return fmt.Errorf("the evidence chain of %s is broken", *date)
+	}
+	return nil
 }
 
 // filterFlags reads the dead-letter filters into a query.

@@ -116,6 +116,19 @@ func TestGatewayctlAgainstARunningGateway(t *testing.T) {
 	if code, _ := ctl(t, gw, "reconcile", "--date", "2025-13-01"); code != 1 {
 		t.Fatalf("reconcile of no day: exit %d, want 1", code)
 	}
+	today := time.Now().In(vntime.Zone).Format(time.DateOnly)
+	if code, _ := apptest.Do(t, http.MethodGet, gw.API+"/v1/callbacks/vnpay/ipn?vnp_TxnRef=CTL1&vnp_SecureHash=00", "", "", ""); code != 200 {
+		t.Fatalf("forged IPN: %d", code)
+	}
+	if code, out := ctl(t, gw, "evidence", "list", "-date", today); code != 0 || !strings.Contains(out, `"reference": "CTL1"`) {
+		t.Fatalf("evidence list: %d %s", code, out)
+	}
+	if code, out := ctl(t, gw, "evidence", "verify"); code != 0 || !strings.Contains(out, `"valid": true`) {
+		t.Fatalf("evidence verify: %d %s", code, out)
+	}
+	if code, _ := ctl(t, gw, "evidence", "verify", "-date", "2025-13-01"); code != 1 {
+		t.Fatalf("evidence of no day: exit %d, want 1", code)
+	}
 	if code, _ := ctl(t, gw, "frobnicate"); code != 2 {
 		t.Fatalf("unknown command: exit %d, want 2", code)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/egov-vn/gateway/connectors/onestop/webhook"
 	"github.com/egov-vn/gateway/connectors/portal/dvcqg"
 	"github.com/egov-vn/gateway/internal/config"
+	"github.com/egov-vn/gateway/internal/evidence"
 	"github.com/egov-vn/gateway/internal/httpapi"
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/partnerhttp"
@@ -43,6 +44,8 @@ type App struct {
 	PaymentMetrics *observability.PaymentMetrics
 	// Reconciler compares the providers' days with the payments (daily, and on demand).
 	Reconciler *reconcile.Reconciler
+	// Evidence is the hash-chained log of every payment callback received.
+	Evidence *evidence.Log
 
 	apiLn, adminLn net.Listener
 	api, admin     *http.Server
@@ -158,6 +161,11 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	evidenceMetrics, err := observability.NewEvidenceMetrics(a.Metrics.Registry)
+	if err != nil {
+		return err
+	}
+	a.Evidence = &evidence.Log{Client: a.Store.Client, Prefix: a.Store.Keys.Prefix}
 	dossier := &httpapi.DossierView{Store: a.Store, Payments: a.Payments}
 	apiCfg := httpapi.APIConfig{
 		Clients: cfg.Clients,
@@ -167,6 +175,7 @@ func (a *App) build(ctx context.Context) error {
 		Metrics:   a.Metrics,
 		Payments:  &httpapi.Payments{Service: a.Payments, Metrics: a.PaymentMetrics, Log: a.log},
 		Callbacks: callbacks,
+		Evidence:  &evidence.Recorder{Log: a.Evidence, Observer: evidenceMetrics, Logger: a.log},
 	}
 	if cfg.Profile == config.ProfileDev {
 		creds := sandboxes.DevCredentials()
@@ -193,6 +202,7 @@ func (a *App) build(ctx context.Context) error {
 			Partners: a.partnerNames(),
 		},
 		Reconciliation: &httpapi.Reconciliation{Reconciler: a.Reconciler},
+		Evidence:       &httpapi.Evidence{Log: a.Evidence},
 	}))
 	return nil
 }

@@ -112,6 +112,11 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"reconciliation", http.MethodGet, gw.Admin, "/admin/v1/reconciliation/" + day, config.DemoAdminToken, "", "", 200},
 		{"reconcile tomorrow", http.MethodPost, gw.Admin, "/admin/v1/reconciliation/" + tomorrow, config.DemoAdminToken, "", "", 400},
 		{"reconciliation bad day", http.MethodGet, gw.Admin, "/admin/v1/reconciliation/2025-02-30", config.DemoAdminToken, "", "", 400},
+		{"forged IPN", http.MethodGet, gw.API, "/v1/callbacks/vnpay/ipn?vnp_TxnRef=OA1&vnp_Amount=100&vnp_SecureHash=00", "", "", "", 200},
+		{"evidence", http.MethodGet, gw.Admin, "/admin/v1/evidence/" + day, config.DemoAdminToken, "", "", 200},
+		{"evidence page", http.MethodGet, gw.Admin, "/admin/v1/evidence/" + day + "?limit=1&cursor=1-0", config.DemoAdminToken, "", "", 200},
+		{"evidence verify", http.MethodGet, gw.Admin, "/admin/v1/evidence/" + day + "/verify", config.DemoAdminToken, "", "", 200},
+		{"evidence bad day", http.MethodGet, gw.Admin, "/admin/v1/evidence/2025-02-30/verify", config.DemoAdminToken, "", "", 400},
 	}
 	for _, tt := range tests {
 		code, body := apptest.Do(t, tt.method, tt.base+tt.path, tt.token, tt.ct, tt.body)

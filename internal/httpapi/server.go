@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/egov-vn/gateway/internal/evidence"
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/store"
 )
@@ -46,6 +47,8 @@ var AdminRoutes = []string{
 	"POST /admin/v1/partners/{name}/resume",
 	"GET /admin/v1/reconciliation/{date}",
 	"POST /admin/v1/reconciliation/{date}",
+	"GET /admin/v1/evidence/{date}",
+	"GET /admin/v1/evidence/{date}/verify",
 }
 
 // APIConfig builds the API listener's handler.
@@ -58,6 +61,8 @@ type APIConfig struct {
 	// a handler of its partner's dialect.
 	Payments  *Payments
 	Callbacks map[string]http.Handler
+	// Evidence, when set, records every callback in the evidence log after it is answered.
+	Evidence *evidence.Recorder
 	// Sandbox, when set, is mounted at /sandbox/ (dev profile).
 	Sandbox http.Handler
 }
@@ -78,7 +83,7 @@ func NewAPI(c APIConfig) http.Handler {
 		if h == nil {
 			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w, r, "Callback") })
 		}
-		handle(route, h)
+		handle(route, c.Evidence.Middleware(CallbackEndpoints[route], h))
 	}
 	if c.Sandbox != nil {
 		mux.Handle("/sandbox/", c.Sandbox)
@@ -100,6 +105,8 @@ type AdminConfig struct {
 	Ops     *Ops
 	// Reconciliation serves the reconciliation reports.
 	Reconciliation *Reconciliation
+	// Evidence serves the evidence log of the callbacks.
+	Evidence *Evidence
 }
 
 // NewAdmin returns the admin listener's handler.
@@ -135,6 +142,7 @@ func NewAdmin(c AdminConfig) http.Handler {
 		c.Ops.listDeadLetters, c.Ops.getDeadLetter, c.Ops.discardDeadLetter, c.Ops.replayDeadLetter,
 		c.Ops.breakers, c.Ops.pause, c.Ops.resume,
 		c.Reconciliation.get, c.Reconciliation.run,
+		c.Evidence.list, c.Evidence.verify,
 	} {
 		handle(AdminRoutes[4+i], requireToken(admin, h))
 	}
