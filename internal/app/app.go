@@ -44,8 +44,10 @@ type App struct {
 	PaymentMetrics *observability.PaymentMetrics
 	// Reconciler compares the providers' days with the payments (daily, and on demand).
 	Reconciler *reconcile.Reconciler
-	// Evidence is the hash-chained log of every payment callback received.
-	Evidence *evidence.Log
+	// Evidence is the hash-chained log of every payment callback received; EvidenceMetrics counts
+	// the callbacks it kept and those it lost.
+	Evidence        *evidence.Log
+	EvidenceMetrics *observability.EvidenceMetrics
 
 	apiLn, adminLn net.Listener
 	api, admin     *http.Server
@@ -161,7 +163,7 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	evidenceMetrics, err := observability.NewEvidenceMetrics(a.Metrics.Registry)
+	a.EvidenceMetrics, err = observability.NewEvidenceMetrics(a.Metrics.Registry)
 	if err != nil {
 		return err
 	}
@@ -175,7 +177,7 @@ func (a *App) build(ctx context.Context) error {
 		Metrics:   a.Metrics,
 		Payments:  &httpapi.Payments{Service: a.Payments, Metrics: a.PaymentMetrics, Log: a.log},
 		Callbacks: callbacks,
-		Evidence:  &evidence.Recorder{Log: a.Evidence, Observer: evidenceMetrics, Logger: a.log},
+		Evidence:  &evidence.Recorder{Log: a.Evidence, Observer: a.EvidenceMetrics, Logger: a.log},
 	}
 	if cfg.Profile == config.ProfileDev {
 		creds := sandboxes.DevCredentials()

@@ -1,0 +1,93 @@
+package app_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/egov-vn/gateway/connectors/bank"
+	"github.com/egov-vn/gateway/internal/app/apptest"
+	"github.com/egov-vn/gateway/internal/config"
+	"github.com/egov-vn/gateway/internal/evidence"
+	"github.com/egov-vn/gateway/internal/vntime"
+)
+
+// TestCallbacksAreKeptAsEvidence pays through the VNPay sandbox, then forges an IPN and repeats
+// the genuine one: all three are in the day's evidence with the answers given, the chain holds,
+// and no credential was kept.
+func TestCallbacksAreKeptAsEvidence(t *testing.T) {
+	for _, store := range apptest.Stores {
+		t.Run(store.String(), func(t *testing.T) {
+			gw := apptest.Start(t, apptest.Config(t, store))
+			today := time.Now().In(vntime.Zone).Format(time.DateOnly)
+			p := createPayment(t, gw, "evidence-"+store.String(), bank.ProviderVNPay, 30000)
+			id, ref := p["payment_id"].(string), p["reference"].(string)
+			citizenPays(t, gw, p, true)
+			waitStatus(t, gw, id, "paid")
+
+			const bearer = "forged-bearer-token-0001"
+			header := map[string]string{"Authorization": "Bearer " + bearer, "Cookie": "session=forged-cookie-0001"}
+			code, out, _ := doJSON(t, http.MethodGet, gw.API+"/v1/callbacks/vnpay/ipn?"+signedIPN(ref, 30000, "00", "not-the-secret"), "", header, "")
+			if code != http.StatusOK || out["RspCode"] != "97" {
+				t.Fatalf("forged IPN: %d %v", code, out)
+			}
+			code, out, _ = doJSON(t, http.MethodGet, gw.API+"/v1/callbacks/vnpay/ipn?"+signedIPN(ref, 30000, "00", config.DemoVNPaySecret), "", nil, "")
+			if code != http.StatusOK || out["RspCode"] != "02" {
+				t.Fatalf("repeated IPN: %d %v", code, out)
+			}
+
+			var page struct {
+				Date  string            `json:"date"`
+				Items []evidence.Record `json:"items"`
+			}
+			code, body := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+today, config.DemoAdminToken, "", "")
+			if code != http.StatusOK || json.Unmarshal(body, &page) != nil {
+				t.Fatalf("listing evidence: %d %s", code, body)
+			}
+			var answers []string
+			for _, r := range page.Items {
+				if r.Reference != ref {
+					continue
+				}
+				if r.Endpoint != bank.EndpointVNPayIPN || r.Method != http.MethodGet || !strings.Contains(r.Target, "vnp_SecureHash=") {
+					t.Errorf("record %+v", r)
+				}
+				var reply struct{ RspCode string }
+				_ = json.Unmarshal([]byte(r.Verdict.Answer), &reply)
+				answers = append(answers, fmt.Sprintf("%d %s", r.Verdict.Status, reply.RspCode))
+			}
+			if want := "200 00,200 97,200 02"; strings.Join(answers, ",") != want {
+				t.Fatalf("verdicts of the payment's callbacks %v, want %s", answers, want)
+			}
+
+			var v evidence.Verification
+			code, body = apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+today+"/verify", config.DemoAdminToken, "", "")
+			if code != http.StatusOK || json.Unmarshal(body, &v) != nil {
+				t.Fatalf("verifying evidence: %d %s", code, body)
+			}
+			if !v.Valid || v.Records != len(page.Items) || v.Records < 3 {
+				t.Fatalf("verification %s, want a valid chain of the %d records listed", body, len(page.Items))
+			}
+
+			raw, err := gw.Store.Client.XRange(t.Context(), gw.Evidence.Key(today), "-", "+").Result()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored := fmt.Sprint(raw)
+			for _, secret := range []string{bearer, "forged-cookie-0001", config.DemoVNPaySecret, config.DemoAdminToken, config.DemoClientToken,
+				config.DemoPayGovKey1, config.DemoPayGovKey2, config.DemoBankSecret} {
+				if strings.Contains(stored, secret) {
+					t.Errorf("the evidence holds a secret or token: %q", secret)
+				}
+			}
+			if got := testutil.ToFloat64(gw.EvidenceMetrics.Records.WithLabelValues(bank.EndpointVNPayIPN, "recorded")); got < 3 {
+				t.Errorf("recorded counted %v, want at least 3", got)
+			}
+		})
+	}
+}
