@@ -120,9 +120,11 @@ func TestGatewayctlAgainstARunningGateway(t *testing.T) {
 	if code, _ := apptest.Do(t, http.MethodGet, gw.API+"/v1/callbacks/vnpay/ipn?vnp_TxnRef=CTL1&vnp_SecureHash=00", "", "", ""); code != 200 {
 		t.Fatalf("forged IPN: %d", code)
 	}
-	if code, out := ctl(t, gw, "evidence", "list", "-date", today); code != 0 || !strings.Contains(out, `"reference": "CTL1"`) {
-		t.Fatalf("evidence list: %d %s", code, out)
-	}
+	// The record is appended after the answer.
+	apptest.Eventually(t, 5*time.Second, "the IPN in the evidence", func() bool {
+		code, out := ctl(t, gw, "evidence", "list", "-date", today)
+		return code == 0 && strings.Contains(out, `"reference": "CTL1"`)
+	})
 	if code, out := ctl(t, gw, "evidence", "verify"); code != 0 || !strings.Contains(out, `"valid": true`) {
 		t.Fatalf("evidence verify: %d %s", code, out)
 	}

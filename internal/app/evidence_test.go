@@ -41,37 +41,47 @@ func TestCallbacksAreKeptAsEvidence(t *testing.T) {
 				t.Fatalf("repeated IPN: %d %v", code, out)
 			}
 
-			var page struct {
+			type page struct {
 				Date  string            `json:"date"`
 				Items []evidence.Record `json:"items"`
 			}
-			code, body := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+today, config.DemoAdminToken, "", "")
-			if code != http.StatusOK || json.Unmarshal(body, &page) != nil {
-				t.Fatalf("listing evidence: %d %s", code, body)
-			}
-			var answers []string
-			for _, r := range page.Items {
-				if r.Reference != ref {
-					continue
+			// The answer reaches the partner before its record is appended.
+			list := func() (page, []string) {
+				var pg page
+				code, body := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+today, config.DemoAdminToken, "", "")
+				if code != http.StatusOK || json.Unmarshal(body, &pg) != nil {
+					t.Fatalf("listing evidence: %d %s", code, body)
 				}
-				if r.Endpoint != bank.EndpointVNPayIPN || r.Method != http.MethodGet || !strings.Contains(r.Target, "vnp_SecureHash=") {
-					t.Errorf("record %+v", r)
+				var answers []string
+				for _, r := range pg.Items {
+					if r.Reference != ref {
+						continue
+					}
+					if r.Endpoint != bank.EndpointVNPayIPN || r.Method != http.MethodGet || !strings.Contains(r.Target, "vnp_SecureHash=") {
+						t.Errorf("record %+v", r)
+					}
+					var reply struct{ RspCode string }
+					_ = json.Unmarshal([]byte(r.Verdict.Answer), &reply)
+					answers = append(answers, fmt.Sprintf("%d %s", r.Verdict.Status, reply.RspCode))
 				}
-				var reply struct{ RspCode string }
-				_ = json.Unmarshal([]byte(r.Verdict.Answer), &reply)
-				answers = append(answers, fmt.Sprintf("%d %s", r.Verdict.Status, reply.RspCode))
+				return pg, answers
 			}
+			apptest.Eventually(t, 5*time.Second, "three records of the payment", func() bool {
+				_, answers := list()
+				return len(answers) >= 3
+			})
+			pg, answers := list()
 			if want := "200 00,200 97,200 02"; strings.Join(answers, ",") != want {
 				t.Fatalf("verdicts of the payment's callbacks %v, want %s", answers, want)
 			}
 
 			var v evidence.Verification
-			code, body = apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+today+"/verify", config.DemoAdminToken, "", "")
+			code, body := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+today+"/verify", config.DemoAdminToken, "", "")
 			if code != http.StatusOK || json.Unmarshal(body, &v) != nil {
 				t.Fatalf("verifying evidence: %d %s", code, body)
 			}
-			if !v.Valid || v.Records != len(page.Items) || v.Records < 3 {
-				t.Fatalf("verification %s, want a valid chain of the %d records listed", body, len(page.Items))
+			if !v.Valid || v.Records != len(pg.Items) || v.Records < 3 {
+				t.Fatalf("verification %s, want a valid chain of the %d records listed", body, len(pg.Items))
 			}
 
 			raw, err := gw.Store.Client.XRange(t.Context(), gw.Evidence.Key(today), "-", "+").Result()

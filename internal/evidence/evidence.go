@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -85,6 +86,11 @@ type Log struct {
 	Prefix string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+
+	// heads caches the last hash appended per day, so an append usually takes one round trip;
+	// a stale head only costs the script's retry.
+	mu    sync.Mutex
+	heads map[string]string
 }
 
 // Key is the stream of a day.
@@ -134,9 +140,11 @@ func (l *Log) Append(ctx context.Context, e Entry) (Record, error) {
 		return Record{}, fmt.Errorf("encoding evidence entry: %w", err)
 	}
 	key := l.Key(date)
-	prev, err := l.head(ctx, key, date)
-	if err != nil {
-		return Record{}, err
+	prev, ok := l.cachedHead(date)
+	if !ok {
+		if prev, err = l.head(ctx, key, date); err != nil {
+			return Record{}, err
+		}
 	}
 	for range maxAppendAttempts {
 		hash := Hash(prev, raw)
@@ -150,11 +158,29 @@ func (l *Log) Append(ctx context.Context, e Entry) (Record, error) {
 		ok, _ := res[0].(int64)
 		val, _ := res[1].(string)
 		if ok == 1 {
+			l.setHead(date, hash)
 			return Record{ID: val, Entry: e, PrevHash: prev, Hash: hash}, nil
 		}
 		prev = val
 	}
 	return Record{}, fmt.Errorf("appending evidence: the head of %s kept moving", date)
+}
+
+func (l *Log) cachedHead(date string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h, ok := l.heads[date]
+	return h, ok
+}
+
+// setHead remembers the head of date; only the current day is kept.
+func (l *Log) setHead(date, hash string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if _, ok := l.heads[date]; !ok {
+		l.heads = map[string]string{}
+	}
+	l.heads[date] = hash
 }
 
 // head reads the hash of the day's last record (the genesis when there is none).

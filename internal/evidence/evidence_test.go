@@ -210,10 +210,7 @@ func TestRecorderKeepsTheCallbackAndNoCredentials(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("answered %d", resp.StatusCode)
 	}
-	recs, err := l.List(t.Context(), date, "", 10)
-	if err != nil || len(recs) != 1 {
-		t.Fatalf("records %+v, %v", recs, err)
-	}
+	recs := waitRecords(t, l, 1)
 	r := recs[0]
 	if r.Verdict.Status != 401 || !strings.Contains(r.Verdict.Answer, "bad_signature") || r.Method != "POST" ||
 		r.Target != "/v1/callbacks/bank/acb/transactions?x=1" || !strings.Contains(r.Body, "TT123") || r.BodyEncoding != "utf8" {
@@ -226,8 +223,30 @@ func TestRecorderKeepsTheCallbackAndNoCredentials(t *testing.T) {
 	if s := fmt.Sprint(raw); strings.Contains(s, "very-secret") {
 		t.Fatalf("a credential was recorded: %s", s)
 	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
 	if obs.recorded != 1 || obs.failed != 0 {
-		t.Fatalf("counted %+v", obs)
+		t.Fatalf("counted recorded %d, failed %d", obs.recorded, obs.failed)
+	}
+}
+
+// waitRecords waits for n records of the day: the answer reaches the client before its record
+// is appended.
+func waitRecords(t *testing.T, l *evidence.Log, n int) []evidence.Record {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		recs, err := l.List(t.Context(), date, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(recs) >= n || time.Now().After(deadline) {
+			if len(recs) != n {
+				t.Fatalf("%d records, want %d", len(recs), n)
+			}
+			return recs
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -73,9 +73,8 @@ func (rec *Recorder) Middleware(endpoint string, next http.Handler) http.Handler
 		}
 		rw := &answer{ResponseWriter: w}
 		next.ServeHTTP(rw, r)
-		if f, ok := w.(http.Flusher); ok {
-			f.Flush()
-		}
+		// The partner has its answer before the record is written.
+		_ = http.NewResponseController(w).Flush()
 		var body []byte
 		size, truncated := 0, false
 		if cp != nil {
@@ -170,6 +169,9 @@ func (a *answer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return nil, nil, errors.New("hijacking not supported")
 }
 
+// Unwrap lets http.ResponseController reach the server's writer.
+func (a *answer) Unwrap() http.ResponseWriter { return a.ResponseWriter }
+
 func (a *answer) code() int {
 	if a.status == 0 {
 		return http.StatusOK
@@ -214,9 +216,10 @@ func text(b []byte) string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// referenceFields are the payment reference fields of the providers' callbacks, in the order
-// they are tried: VNPay's vnp_TxnRef (query), PayGov's and the banks' JSON fields.
-var referenceFields = []string{"vnp_TxnRef", "MaThamChieu", "reference", "order_id", "orderId", "transaction_id", "MaHoSo"}
+// referenceFields are the fields that name the payment in the providers' callbacks: VNPay's
+// vnp_TxnRef (query) and PayGov's transaction_id (the gateway's reference, JSON body). A bank
+// notification names its payments in the answer (see answered).
+var referenceFields = []string{"vnp_TxnRef", "transaction_id"}
 
 // reference is the payment reference of a callback, when one can be read.
 func reference(r *http.Request, body []byte) string {

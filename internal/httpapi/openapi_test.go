@@ -123,6 +123,14 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		if code != tt.want {
 			t.Fatalf("%s: status %d, want %d: %s", tt.name, code, tt.want, body)
 		}
+		if tt.name == "forged IPN" {
+			// The record is appended after the answer: wait for it, so the listing checked below
+			// holds a real record.
+			apptest.Eventually(t, 5*time.Second, "the IPN in the evidence", func() bool {
+				_, b := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+day, config.DemoAdminToken, "", "")
+				return strings.Contains(string(b), `"reference":"OA1"`)
+			})
+		}
 		req, _ := http.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
 		if tt.ct != "" {
 			req.Header.Set("Content-Type", tt.ct)
