@@ -284,3 +284,34 @@ func TestNonUTF8BodyIsBase64(t *testing.T) {
 		t.Fatalf("records %+v, %v", recs, err)
 	}
 }
+
+func TestRecordedReference(t *testing.T) {
+	t.Parallel()
+	l := newLog(t, day)
+	rec := &evidence.Recorder{Log: l}
+	for _, tc := range []struct {
+		name, method, target, body, answer, want string
+	}{
+		{"vnpay query", http.MethodGet, "/v1/callbacks/vnpay/ipn?vnp_Amount=100&vnp_TxnRef=LS9X4T2B", "", `{"RspCode":"00"}`, "LS9X4T2B"},
+		{"paygov body", http.MethodPost, "/v1/callbacks/paygov/confirm", `{"transaction_id":"LS3M8P1Q","trans_amount":"100"}`, `{"return_code":0}`, "LS3M8P1Q"},
+		{"bank answer", http.MethodPost, "/v1/callbacks/bank/acb/transactions", `{"transactions":[{"transaction_id":"FT1","description":"LSAAAA LSBBBB"}]}`,
+			`{"status":"ok","received":2,"results":[{"transaction_id":"FT1","result":"applied","reference":"LSAAAA"},{"transaction_id":"FT2","result":"unmatched"}]}`, "LSAAAA"},
+		{"none", http.MethodPost, "/v1/callbacks/paygov/bill", `{"MaHoSo":"000.00.37.H37-251126-0042"}`, `{"error_code":"01"}`, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := rec.Middleware("x", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				buf := make([]byte, 1024)
+				_, _ = r.Body.Read(buf)
+				_, _ = w.Write([]byte(tc.answer))
+			}))
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body)))
+			recs, err := l.List(t.Context(), date, "", 100)
+			if err != nil || len(recs) == 0 {
+				t.Fatalf("records %v, %v", recs, err)
+			}
+			if got := recs[len(recs)-1].Reference; got != tc.want {
+				t.Errorf("reference %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
