@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/egov-vn/gateway/connectors/bank"
 	"github.com/egov-vn/gateway/connectors/onestop/webhook"
 	"github.com/egov-vn/gateway/connectors/portal/dvcqg"
 	"github.com/egov-vn/gateway/internal/config"
@@ -177,7 +178,9 @@ func (a *App) build(ctx context.Context) error {
 		Metrics:   a.Metrics,
 		Payments:  &httpapi.Payments{Service: a.Payments, Metrics: a.PaymentMetrics, Log: a.log},
 		Callbacks: callbacks,
-		Evidence:  &evidence.Recorder{Log: a.Evidence, Observer: a.EvidenceMetrics, Logger: a.log},
+		Evidence: &evidence.Recorder{Log: a.Evidence, Observer: a.EvidenceMetrics, Logger: a.log,
+			// The bill look-up answers the payer's name: only its code is kept.
+			AnswerFields: map[string][]string{bank.EndpointPayGovBill: {"error_code"}}},
 	}
 	if cfg.Profile == config.ProfileDev {
 		creds := sandboxes.DevCredentials()

@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -29,8 +30,9 @@ import (
 // DateLayout is the day of a chain (Vietnam's calendar).
 const DateLayout = time.DateOnly
 
-// maxAppendAttempts bounds the compare-and-append retries when replicas race for the head.
-const maxAppendAttempts = 50
+// maxAppendAttempts bounds the compare-and-append retries when replicas race for the head; each
+// retry waits a little longer, with jitter, so racing appenders spread out.
+const maxAppendAttempts = 100
 
 // Entry is what one callback was: the request as received and the answer given.
 type Entry struct {
@@ -42,7 +44,9 @@ type Entry struct {
 	Headers  map[string]string `json:"headers,omitempty"`
 	Body     string            `json:"body,omitempty"`
 	// BodyEncoding is "utf8" or "base64" (a body that is not valid UTF-8).
-	BodyEncoding  string  `json:"body_encoding,omitempty"`
+	BodyEncoding string `json:"body_encoding,omitempty"`
+	// BodySize counts the bytes received: the whole body, unless it was longer than MaxBody and
+	// the handler stopped reading it.
 	BodySize      int     `json:"body_size"`
 	BodyTruncated bool    `json:"body_truncated,omitempty"`
 	Verdict       Verdict `json:"verdict"`
@@ -146,7 +150,7 @@ func (l *Log) Append(ctx context.Context, e Entry) (Record, error) {
 			return Record{}, err
 		}
 	}
-	for range maxAppendAttempts {
+	for attempt := range maxAppendAttempts {
 		hash := Hash(prev, raw)
 		res, err := compareAndAppend.Run(ctx, l.Client, []string{key}, Genesis(date), prev, raw, hash).Slice()
 		if err != nil {
@@ -162,6 +166,12 @@ func (l *Log) Append(ctx context.Context, e Entry) (Record, error) {
 			return Record{ID: val, Entry: e, PrevHash: prev, Hash: hash}, nil
 		}
 		prev = val
+		backoff := time.Duration(rand.Int64N(int64(attempt+1) * int64(time.Millisecond)))
+		select {
+		case <-ctx.Done():
+			return Record{}, fmt.Errorf("appending evidence: %w", ctx.Err())
+		case <-time.After(backoff):
+		}
 	}
 	return Record{}, fmt.Errorf("appending evidence: the head of %s kept moving", date)
 }

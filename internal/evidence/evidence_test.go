@@ -315,3 +315,17 @@ func TestRecordedReference(t *testing.T) {
 		})
 	}
 }
+
+func TestAnswerFieldsKeepOnlyTheCode(t *testing.T) {
+	t.Parallel()
+	l := newLog(t, day)
+	rec := &evidence.Recorder{Log: l, AnswerFields: map[string][]string{"paygov_bill": {"error_code"}}}
+	h := rec.Middleware("paygov_bill", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"error_code":0,"message":{"MaHoSo":"D-1","HoTenNguoiNop":"Nguyễn Văn A"}}`))
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v1/callbacks/paygov/bill", strings.NewReader(`{"MaHoSo":"D-1"}`)))
+	recs, err := l.List(t.Context(), date, "", 10)
+	if err != nil || len(recs) != 1 || recs[0].Verdict.Answer != `{"error_code":0}` || recs[0].Body != `{"MaHoSo":"D-1"}` {
+		t.Fatalf("records %+v, %v", recs, err)
+	}
+}

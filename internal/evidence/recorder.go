@@ -52,6 +52,10 @@ type Recorder struct {
 	Log      *Log
 	Observer Observer
 	Logger   *slog.Logger
+	// AnswerFields lists, for endpoints whose answer carries personal data (PayGov's bill
+	// look-up answers the payer's name), the top-level fields of the JSON answer that are kept;
+	// the answers of other endpoints are kept whole.
+	AnswerFields map[string][]string
 }
 
 // Middleware records the requests next answers on endpoint (a closed-set name such as
@@ -62,28 +66,34 @@ func (rec *Recorder) Middleware(endpoint string, next http.Handler) http.Handler
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		at := rec.Log.now()
-		var cp *capture
+		// The body is read up front (bounded), so a callback refused before its body is read
+		// is kept whole too; the handler reads the same bytes, then the rest.
+		var prefix []byte
+		var rest *counter
 		if r.Body != nil && r.Body != http.NoBody {
 			orig := r.Body
-			cp = &capture{r: orig, limit: MaxBody}
+			prefix, _ = io.ReadAll(io.LimitReader(orig, MaxBody+1))
+			rest = &counter{r: orig}
 			r.Body = struct {
 				io.Reader
 				io.Closer
-			}{cp, orig}
+			}{io.MultiReader(bytes.NewReader(prefix), rest), orig}
 		}
 		rw := &answer{ResponseWriter: w}
 		next.ServeHTTP(rw, r)
 		// The partner has its answer before the record is written.
 		_ = http.NewResponseController(w).Flush()
-		var body []byte
-		size, truncated := 0, false
-		if cp != nil {
-			body, size, truncated = cp.buf.Bytes(), cp.size, cp.size > MaxBody
+		body, size, truncated := prefix, len(prefix), false
+		if rest != nil {
+			size += rest.n
+		}
+		if len(body) > MaxBody {
+			body, truncated = body[:MaxBody], true
 		}
 		e := Entry{
 			At: at, Endpoint: endpoint, Method: r.Method, Target: r.URL.RequestURI(), Remote: remoteHost(r.RemoteAddr),
 			Headers: selectHeaders(r.Header), BodySize: size, BodyTruncated: truncated,
-			Verdict:   Verdict{Status: rw.code(), Answer: text(rw.buf.Bytes())},
+			Verdict:   Verdict{Status: rw.code(), Answer: rec.answer(endpoint, rw.buf.Bytes())},
 			Reference: reference(r, body),
 		}
 		if e.Reference == "" {
@@ -113,22 +123,15 @@ func (rec *Recorder) Middleware(endpoint string, next http.Handler) http.Handler
 	})
 }
 
-// capture keeps the first limit bytes read through it and counts them all.
-type capture struct {
-	r     io.Reader
-	buf   bytes.Buffer
-	limit int
-	size  int
+// counter counts the bytes read through it.
+type counter struct {
+	r io.Reader
+	n int
 }
 
-func (c *capture) Read(p []byte) (int, error) {
+func (c *counter) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	if n > 0 {
-		if room := c.limit - c.buf.Len(); room > 0 {
-			c.buf.Write(p[:min(n, room)])
-		}
-		c.size += n
-	}
+	c.n += n
 	return n, err
 }
 
@@ -206,6 +209,26 @@ func isSignatureHeader(name string) bool {
 		}
 	}
 	return false
+}
+
+// answer is the part of an answer that is kept.
+func (rec *Recorder) answer(endpoint string, b []byte) string {
+	fields, ok := rec.AnswerFields[endpoint]
+	if !ok {
+		return text(b)
+	}
+	var all map[string]json.RawMessage
+	if json.Unmarshal(b, &all) != nil {
+		return ""
+	}
+	kept := map[string]json.RawMessage{}
+	for _, f := range fields {
+		if v, ok := all[f]; ok {
+			kept[f] = v
+		}
+	}
+	out, _ := json.Marshal(kept)
+	return string(out)
 }
 
 // text is an answer as kept: as is when UTF-8, base64 otherwise.
