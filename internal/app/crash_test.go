@@ -223,12 +223,15 @@ payments:
 				}
 			}
 
+			// Restarted, the gateway answers VNPay's next attempt. The waits below are generous: the
+			// claim alone takes max_idle_time, and in the test command other packages share the CPU.
+			const afterRestart = 60 * time.Second
 			// Restarted, the gateway answers VNPay's next attempt. An outbox entry a consumer of the
 			// killed process had already read is claimed after max_idle_time (15 s here), once the
 			// in-progress mark that consumer left (one delivery's worst case + 10 s = 14 s) lapsed.
 			second := startGateway(t, bin, cfgPath, env, admin)
 			wantCode := map[string]string{"before_settle": vnpay.RspConfirmed, "after_settle": vnpay.RspAlreadyConfirmed}[point]
-			apptest.Eventually(t, 20*time.Second, "VNPay's IPN answered", func() bool {
+			apptest.Eventually(t, afterRestart, "VNPay's IPN answered", func() bool {
 				tx, _ := set.VNPay.Transaction(ref)
 				last := tx.IPNs[len(tx.IPNs)-1]
 				return last.Usable
@@ -241,10 +244,10 @@ payments:
 			}
 			t.Logf("%s: VNPay sent the IPN %d times; the last answer was %s", point, len(tx.IPNs), rep.RspCode)
 
-			apptest.Eventually(t, 20*time.Second, "the one-stop system notified", func() bool {
+			apptest.Eventually(t, afterRestart, "the one-stop system notified", func() bool {
 				return len(uniqueAbout(set, "payment.succeeded", id)) == 1
 			})
-			apptest.Eventually(t, 20*time.Second, "the portal step", func() bool { return stepsAbout(set, dossierCode, ref) == 1 })
+			apptest.Eventually(t, afterRestart, "the portal step", func() bool { return stepsAbout(set, dossierCode, ref) == 1 })
 			time.Sleep(time.Second) // anything sent twice would arrive now
 			if n := len(uniqueAbout(set, "payment.succeeded", id)); n != 1 {
 				t.Fatalf("%d distinct payment.succeeded notifications, want exactly 1", n)
