@@ -223,8 +223,8 @@ payments:
 				}
 			}
 
-			// Restarted, the gateway answers VNPay's next attempt. The waits below are generous: the
-			// claim alone takes max_idle_time, and in the test command other packages share the CPU.
+			// The waits below are generous: the claim alone takes max_idle_time, and in the test
+			// command other packages share the CPU.
 			const afterRestart = 60 * time.Second
 			// Restarted, the gateway answers VNPay's next attempt. An outbox entry a consumer of the
 			// killed process had already read is claimed after max_idle_time (15 s here), once the
