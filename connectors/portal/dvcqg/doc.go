@@ -64,6 +64,36 @@
 //     there is nothing, because the portal receives the whole current state: an omitted list
 //     could be read as "unchanged".
 //
+// # Dossiers submitted on the portal [assumed]
+//
+// The services that hand the province the dossiers citizens submit on the portal are not public;
+// the dialect assumes two, through the same session and envelope as every other service:
+//
+//   - FetchSubmissions: LayDanhSachHoSoDVCQG {TuSoThuTu, SoLuong} answers result: [element...],
+//     the submissions for madonvi after sequence number TuSoThuTu, at most SoLuong (1..500), in
+//     increasing SoThuTu. An element is a DongBoHoSoMC dossier plus SoThuTu and NgayNopHoSo
+//     (yyyyMMddHHmmss); DonViXuLy names the agency that must handle it. The cursor the gateway
+//     keeps is the last SoThuTu read. A page whose SoThuTu is missing or does not increase is
+//     refused whole (the cursor stays); an element without MaHoSo, MaTTHC or DonViXuLy, with
+//     LoaiDoiTuong outside 1|2, HinhThuc outside 0|1, a bad NgayNopHoSo or a negative Gia is
+//     reported as invalid and skipped. The applicant's fields (ChuHoSo, MaDoiTuong, SoDienThoai,
+//     Email, TrichYeuHoSo) are not decoded at all.
+//   - AcknowledgeSubmission: XacNhanHoSoDVCQG {MaHoSo}, error_code 00; acknowledging twice is
+//     harmless; 11 means the portal does not know the dossier.
+//
+// Operations: fetch_submissions, ack_submission.
+//
+// # Catalogues [assumed beyond the service names]
+//
+// LayDanhSachTTHC (procedures), LayDanhMucCoQuan (agencies) and LayDanhMucLinhVuc (fields) are
+// named in public code; their shapes are assumed: the envelope alone as the request, and
+// result: {TongSo, DanhSach: [element...]} as the whole catalogue of madonvi. Elements:
+// {MaTTHC, TenTTHC, MaLinhVuc, MaCoQuanThucHien: [MaCoQuan], MucDo}, {MaCoQuan, TenCoQuan,
+// MaCoQuanCha}, {MaLinhVuc, TenLinhVuc}. An answer that is not that object, has no TongSo, holds
+// a number of elements other than TongSo (truncated), is empty, or has an element without code
+// or name or a code twice wraps portal.ErrIncompleteCatalog, so the caller keeps its last good
+// catalogue. LayThuTuc (one procedure's details) is not used. Operation: fetch_catalog.
+//
 // # Personal data
 //
 // ChuHoSo, MaDoiTuong, SoDienThoai, Email and NguoiXuLy are personal data. Errors from this package

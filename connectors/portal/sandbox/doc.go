@@ -5,10 +5,18 @@
 // Paths are relative to the mount point (mount it with http.StripPrefix):
 //
 //	POST /auth              login: {username, password} + header dstcode → {session, error_code: 0}
-//	POST /integration       the services TraCuuHoSo, DongBoHoSoMC, CapNhatTienDoHoSoMC
+//	POST /integration       the services TraCuuHoSo, DongBoHoSoMC, CapNhatTienDoHoSoMC, and
+//	                        LayDanhSachHoSoDVCQG, XacNhanHoSoDVCQG, LayDanhSachTTHC,
+//	                        LayDanhMucCoQuan, LayDanhMucLinhVuc (national.go)
 //	GET  /dossiers          the dossiers received: code and counts, and the number of logins
 //	GET  /dossiers/{MaHoSo} {dossier: latest DongBoHoSoMC state as received, steps, upserts,
 //	                        creates, updates}
+//	POST /submissions       a citizen submits a dossier on the portal: one DongBoHoSoMC-like
+//	                        object (MaHoSo required; SoThuTu assigned, NgayNopHoSo defaults to
+//	                        now); the same MaHoSo twice is served twice
+//	GET  /submissions       every entry: SoThuTu, MaHoSo, times served, acknowledgements
+//	GET|PUT /catalogs/{procedures|agencies|fields}   a catalogue's wire elements; PUT replaces it
+//	PUT  /catalogs/{name}/break  {"mode": "truncated" | "malformed" | ""} breaks its answers
 //	GET|PUT /faults         fault injection (internal/faults); it applies to /auth and
 //	                        /integration only, never to inspection
 //	POST /sessions/expire   invalidates every session, so tests can prove a transparent re-login

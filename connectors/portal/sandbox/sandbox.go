@@ -86,6 +86,8 @@ type Sandbox struct {
 	sessions map[string]time.Time // session → expiry
 	dossiers map[string]*Record
 	logins   int
+
+	national *National
 }
 
 // New builds a sandbox that accepts the account of cfg.
@@ -96,8 +98,9 @@ func New(cfg Config) *Sandbox {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Sandbox{cfg: cfg, sessions: map[string]time.Time{}, dossiers: map[string]*Record{}}
+	s := &Sandbox{cfg: cfg, sessions: map[string]time.Time{}, dossiers: map[string]*Record{}, national: newNational(cfg.Now)}
 	mux := http.NewServeMux()
+	s.national.routes(mux)
 	mux.Handle("POST /auth", s.faults.Wrap(http.HandlerFunc(s.login)))
 	mux.Handle("POST /integration", s.faults.Wrap(http.HandlerFunc(s.integration)))
 	mux.HandleFunc("GET /dossiers", s.listDossiers)
@@ -110,6 +113,10 @@ func New(cfg Config) *Sandbox {
 
 // Handler serves the sandbox's paths relative to its mount point.
 func (s *Sandbox) Handler() http.Handler { return s.handler }
+
+// National is the sandbox's portal-to-province half: submissions made on the portal and the
+// national catalogues.
+func (s *Sandbox) National() *National { return s.national }
 
 // Faults is the sandbox's fault injector.
 func (s *Sandbox) Faults() *faults.Injector { return &s.faults }
@@ -160,6 +167,7 @@ func (s *Sandbox) Reset() {
 	clear(s.dossiers)
 	s.logins = 0
 	s.mu.Unlock()
+	s.national.reset()
 	s.faults.Set(faults.Settings{})
 }
 
@@ -244,6 +252,9 @@ type integrationRequest struct {
 	MaHoSo     json.RawMessage `json:"MaHoSo"`
 	IsUpdating json.RawMessage `json:"isUpdating"`
 	Data       json.RawMessage `json:"data"`
+	// TuSoThuTu and SoLuong page LayDanhSachHoSoDVCQG (national.go).
+	TuSoThuTu json.RawMessage `json:"TuSoThuTu"`
+	SoLuong   json.RawMessage `json:"SoLuong"`
 }
 
 func (s *Sandbox) integration(w http.ResponseWriter, r *http.Request) {
@@ -271,7 +282,9 @@ func (s *Sandbox) integration(w http.ResponseWriter, r *http.Request) {
 	case "CapNhatTienDoHoSoMC":
 		s.progress(w, req)
 	default:
-		replyCode(w, codeService, "unknown service")
+		if !s.national.serve(w, req) {
+			replyCode(w, codeService, "unknown service")
+		}
 	}
 }
 
