@@ -67,18 +67,26 @@ func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sc.Version > state.SyncedVersion {
+	if sc.Version > state.SyncedVersion || resending(msg, sc.Version, state.SyncedVersion) {
 		err := h.portal.UpsertDossier(ctx, sc.Dossier)
 		h.store.RecordSyncAttempt(context.WithoutCancel(ctx), code, classified(err))
 		if err != nil {
 			h.timeline(ctx, code, ev, sc, "sync_failed", failure.Classify(err).String())
 			return nil, fmt.Errorf("syncing dossier version %d: %w", sc.Version, err)
 		}
+		// Kept before the version is raised: if this fails, the sync runs again.
+		if err := h.recordSynced(ctx, sc, msg.Payload); err != nil {
+			return nil, err
+		}
 		if _, err := h.store.RaiseSyncedVersion(ctx, code, sc.Version, nowFunc()); err != nil {
 			return nil, err
 		}
 		h.metrics.PortalSyncs.WithLabelValues("synced").Inc()
-		h.timeline(ctx, code, ev, sc, "synced", "")
+		if job := msg.Metadata.Get(MetaResync); job != "" {
+			h.timeline(ctx, code, ev, sc, "resynced", "bulk re-sync "+job)
+		} else {
+			h.timeline(ctx, code, ev, sc, "synced", "")
+		}
 	} else {
 		h.metrics.PortalSyncs.WithLabelValues("superseded").Inc()
 		h.timeline(ctx, code, ev, sc, "superseded", "portal already holds version "+strconv.FormatInt(state.SyncedVersion, 10))

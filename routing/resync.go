@@ -1,0 +1,31 @@
+package routing
+
+import (
+	"context"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/egov-vn/gateway/connectors/portal"
+	"github.com/egov-vn/gateway/internal/events"
+	"github.com/egov-vn/gateway/internal/store"
+)
+
+// MetaResync marks a dossier state re-sent by a bulk re-sync (its value is the job id). The
+// portal sync sends such a message when its version is the last synced one too, not only when it
+// is newer: the portal may have lost it. An older version is still never sent.
+const MetaResync = "resync"
+
+// resending reports whether msg re-sends its dossier's last synced version.
+func resending(msg *message.Message, version, synced int64) bool {
+	return msg.Metadata.Get(MetaResync) != "" && version == synced
+}
+
+// recordSynced keeps what was just sent to the portal (store.RecordSynced): the compared fields,
+// the whole event, and the day's index.
+func (h *dossierSync) recordSynced(ctx context.Context, sc *events.StatusChanged, payload []byte) error {
+	c := portal.ComparableOf(sc.Dossier)
+	return h.store.RecordSynced(ctx, sc.Dossier.Code, store.SyncedSummary{
+		Version: sc.Version, At: nowFunc(), Status: int(c.Status), FeeTotal: c.FeeTotal, Fees: c.Fees,
+		DueAt: c.DueAt, ReturnedAt: c.ReturnedAt,
+	}, payload)
+}
