@@ -17,6 +17,8 @@
 //   - UpsertDossier: TraCuuHoSo {MaHoSo} (a non-empty result means the portal knows the dossier),
 //     then DongBoHoSoMC {isUpdating: "True"|"False", data: [dossier]}.
 //   - AddProgress: CapNhatTienDoHoSoMC {data: [step]}.
+//   - LookupDossier (portal.Lookup, for the status reconciliation): TraCuuHoSo {MaHoSo}; the
+//     result is read as the dossier in DongBoHoSoMC's field names [assumed] (see lookup.go).
 //
 // Operations reported to partnerhttp (metric labels, a closed set): login, lookup_dossier,
 // sync_dossier, add_progress. The dialect never retries by itself except for the one re-login
