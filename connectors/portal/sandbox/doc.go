@@ -20,6 +20,9 @@
 //	GET|PUT /faults         fault injection (internal/faults); it applies to /auth and
 //	                        /integration only, never to inspection
 //	POST /sessions/expire   invalidates every session, so tests can prove a transparent re-login
+//	GET|PUT /drop           {"dossiers": [MaHoSo...], "rate": 0..1, "next": N}: valid
+//	                        DongBoHoSoMC updates matching it are answered "00" and not applied,
+//	                        so the status reconciliation has drift to find (drop.go)
 //
 // The adapter's answers: HTTP 200 with error_code "00" on success (the login answers the integer
 // 0, as the real one does), otherwise HTTP 200 with a non-zero code and a message naming the

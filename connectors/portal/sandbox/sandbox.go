@@ -88,6 +88,7 @@ type Sandbox struct {
 	logins   int
 
 	national *National
+	drops    *dropSwitch
 }
 
 // New builds a sandbox that accepts the account of cfg.
@@ -98,11 +99,12 @@ func New(cfg Config) *Sandbox {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Sandbox{cfg: cfg, sessions: map[string]time.Time{}, dossiers: map[string]*Record{}, national: newNational(cfg.Now)}
+	s := &Sandbox{cfg: cfg, sessions: map[string]time.Time{}, dossiers: map[string]*Record{}, national: newNational(cfg.Now), drops: newDropSwitch()}
 	mux := http.NewServeMux()
 	s.national.routes(mux)
 	mux.Handle("POST /auth", s.faults.Wrap(http.HandlerFunc(s.login)))
-	mux.Handle("POST /integration", s.faults.Wrap(http.HandlerFunc(s.integration)))
+	mux.Handle("POST /integration", s.faults.Wrap(s.dropping(http.HandlerFunc(s.integration))))
+	s.drops.routes(mux)
 	mux.HandleFunc("GET /dossiers", s.listDossiers)
 	mux.HandleFunc("GET /dossiers/{code...}", s.getDossier)
 	mux.Handle("/faults", &s.faults)
@@ -168,6 +170,7 @@ func (s *Sandbox) Reset() {
 	s.logins = 0
 	s.mu.Unlock()
 	s.national.reset()
+	s.drops.reset()
 	s.faults.Set(faults.Settings{})
 }
 
