@@ -28,6 +28,12 @@
 // number of events it accepted (202 answers; "accepted" results of a batch); a mismatch ends the
 // run with exit status 1 after the report.
 //
+// sync measures dossier sync end to end (events in, dossiers at the sandbox portal out) against a
+// minimal hand-written pipeline (XADD → XREADGROUP → the portal's calls → XACK, batched), on the
+// same Redis and the same sandbox portal; -replicas runs several gateways on one key prefix and
+// -backlog parks the whole load first (portal paused) to read the RSS with the backlog and time
+// the drain after the resume. See sync.go for its flags.
+//
 // The fault scenarios (kill-replica, partner-outage, redis-restart, slow-partner) are described
 // below. Further scenarios are further files of this package, each a scenario with a name, its
 // own flags and a run function, listed in scenarios.

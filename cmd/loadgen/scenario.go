@@ -39,6 +39,8 @@ type scenario struct {
 func scenarios() []*scenario {
 	return []*scenario{
 		newIngest(),
+		newSync(),
+		newIPN(),
 		newFault(killReplica),
 		newFault(partnerOutage),
 		newFault(redisRestart),

@@ -1,0 +1,649 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/egov-vn/gateway/internal/config"
+	"github.com/egov-vn/gateway/internal/sandboxes"
+	"github.com/egov-vn/gateway/routing"
+)
+
+// Goal of the sync scenario: the gateway's end-to-end dossier sync rate over the minimal
+// pipeline's.
+const syncMinRatio = 0.7
+
+// syncOptions are the sync scenario's own flags.
+type syncOptions struct {
+	events    int
+	consumers int
+	replicas  int
+	producers int
+	readBatch int
+	backlog   bool
+	timeout   time.Duration
+	profile   string
+}
+
+// newSync is the end-to-end dossier sync scenario: events in, dossiers at the portal out.
+//
+// Both phases do the same partner work per event, against the same sandbox portal served by this
+// process on a loopback listener of its own: the three calls of the DVCQG protocol for a dossier
+// status change with a step (TraCuuHoSo to choose isUpdating, DongBoHoSoMC with the whole state,
+// CapNhatTienDoHoSoMC with the step), every event a dossier of its own.
+//
+//  1. baseline: the least a pipeline can do: -producers goroutines XADD the events to a stream;
+//     -consumers × -replicas goroutines read it with XREADGROUP (-read-batch entries at a time),
+//     make the three calls for each entry, and XACK the batch in one call.
+//  2. gateway: -replicas whole gateways in this process on one key prefix, -consumers consumers
+//     per handler each, their portal and one-stop system pointed at the same sandboxes;
+//     -producers goroutines POST the events to the first replica's /v1/events.
+//
+// Each phase is timed from its first event sent to the last dossier seen at the portal, so the
+// gateway's figure includes its HTTP ingest. With -backlog the portal is paused (ops pause)
+// while the events go in: they wait in Redis, the gateway's RSS is read with the whole backlog
+// parked, and the timed part is the drain after the resume (the baseline then measures its
+// consumers draining a pre-filled stream). -duration, -warmup and -rate do not apply: the run is
+// a fixed count.
+func newSync() *scenario {
+	o := &syncOptions{}
+	return &scenario{
+		name:    "sync",
+		summary: "dossier sync end to end: a minimal XADD→XREADGROUP→portal→XACK pipeline, then the gateway",
+		phases:  2,
+		flags:   o.register,
+		check:   o.validate,
+		bound:   func(shape) time.Duration { return 2*o.timeout + setupAllowance },
+		run:     o.run,
+	}
+}
+
+func (o *syncOptions) register(fs *flag.FlagSet) {
+	fs.IntVar(&o.events, "events", 20_000, "events (each a dossier of its own) per phase")
+	fs.IntVar(&o.consumers, "consumers", config.Defaults().Routing.ConsumersPerHandler, "consumers per handler (per replica); the baseline runs consumers × replicas")
+	fs.IntVar(&o.replicas, "replicas", 1, "gateway replicas in this process, on one Redis key prefix")
+	fs.IntVar(&o.producers, "producers", 16, "goroutines sending the events")
+	fs.IntVar(&o.readBatch, "read-batch", 100, "entries per XREADGROUP of the baseline's consumers")
+	fs.BoolVar(&o.backlog, "backlog", false, "fill the backlog first (portal paused), then time the drain")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up on a phase after this long")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the gateway phase's timed part to `FILE`")
+}
+
+func (o *syncOptions) validate() error {
+	var errs []error
+	if o.events < 1 || o.events > 2_000_000 {
+		errs = append(errs, fmt.Errorf("-events %d is outside 1..2000000", o.events))
+	}
+	if o.consumers < 1 || o.consumers > 256 {
+		errs = append(errs, fmt.Errorf("-consumers %d is outside 1..256", o.consumers))
+	}
+	if o.replicas < 1 || o.replicas > 8 {
+		errs = append(errs, fmt.Errorf("-replicas %d is outside 1..8", o.replicas))
+	}
+	if o.producers < 1 || o.producers > 512 {
+		errs = append(errs, fmt.Errorf("-producers %d is outside 1..512", o.producers))
+	}
+	if o.readBatch < 1 || o.readBatch > 10_000 {
+		errs = append(errs, fmt.Errorf("-read-batch %d is outside 1..10000", o.readBatch))
+	}
+	if o.timeout <= 0 || o.timeout > time.Hour {
+		errs = append(errs, fmt.Errorf("-timeout %s is outside (0, 1h]", o.timeout))
+	}
+	return errors.Join(errs...)
+}
+
+// syncResult is the RESULT line of the sync scenario.
+type syncResult struct {
+	Scenario  string    `json:"scenario"`
+	Events    int       `json:"events"`
+	Consumers int       `json:"consumers"`
+	Replicas  int       `json:"replicas"`
+	Producers int       `json:"producers"`
+	Backlog   bool      `json:"backlog"`
+	Baseline  syncPhase `json:"baseline"`
+	Gateway   syncPhase `json:"gateway"`
+	Ratio     float64   `json:"ratio"`
+	MinRatio  float64   `json:"min_ratio"`
+	Verdict   string    `json:"verdict"`
+}
+
+// syncPhase is one phase's figures.
+type syncPhase struct {
+	// ElapsedS runs from the first event sent (with -backlog: from the resume) to the last
+	// dossier seen at the portal.
+	ElapsedS   float64 `json:"elapsed_s"`
+	EventsPerS float64 `json:"events_per_s"`
+	// AtPortal is how many of the phase's dossiers the portal holds at the end, with a step.
+	AtPortal int `json:"at_portal"`
+	// CPU of this whole process (load, gateway or pipeline, sandboxes) over the timed part.
+	CPUS             float64 `json:"cpu_s"`
+	CPUMsPer1kEvents float64 `json:"cpu_ms_per_1k_events"`
+	RSSPeakMiB       float64 `json:"rss_peak_mib"`
+	// RSSBacklogMiB is the RSS with the whole backlog parked (-backlog, gateway phase).
+	RSSBacklogMiB float64 `json:"rss_backlog_mib,omitempty"`
+	// RSSIdleMiB is the RSS before the events went in (-backlog, gateway phase).
+	RSSIdleMiB float64 `json:"rss_idle_mib,omitempty"`
+}
+
+func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
+	rdb, err := newRedisClient(ctx, e.redisURL)
+	if err != nil {
+		return nil, err
+	}
+	defer rdb.Close()
+	res := &syncResult{Scenario: "sync", Events: o.events, Consumers: o.consumers, Replicas: o.replicas,
+		Producers: o.producers, Backlog: o.backlog, MinRatio: syncMinRatio}
+
+	sb, err := startSyncSandbox()
+	if err != nil {
+		return nil, err
+	}
+	defer sb.stop()
+
+	if res.Baseline, err = o.baselinePhase(ctx, e, rdb, sb); err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	sb.set.Portal.Reset()
+	if res.Gateway, err = o.gatewayPhase(ctx, e, rdb, sb); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	if res.Baseline.EventsPerS > 0 {
+		res.Ratio = round(res.Gateway.EventsPerS/res.Baseline.EventsPerS, 3)
+	}
+	res.Verdict = "MISS"
+	if res.Ratio >= syncMinRatio {
+		res.Verdict = "PASS"
+	}
+	fmt.Fprintf(e.out, "sync: %d events, %d consumers × %d replicas, %d producers, backlog %v\n",
+		o.events, o.consumers, o.replicas, o.producers, o.backlog)
+	for _, p := range []struct {
+		name string
+		ph   syncPhase
+	}{{"baseline", res.Baseline}, {"gateway", res.Gateway}} {
+		fmt.Fprintf(e.out, "  %-8s %8.1f events/s  %6.2f s  at portal %d  CPU %.1f ms/1k events  RSS peak %.1f MiB",
+			p.name, p.ph.EventsPerS, p.ph.ElapsedS, p.ph.AtPortal, p.ph.CPUMsPer1kEvents, p.ph.RSSPeakMiB)
+		if p.ph.RSSBacklogMiB > 0 {
+			fmt.Fprintf(e.out, "  RSS idle %.1f → with backlog %.1f MiB", p.ph.RSSIdleMiB, p.ph.RSSBacklogMiB)
+		}
+		fmt.Fprintln(e.out)
+	}
+	fmt.Fprintf(e.out, "  ratio %.3f (goal ≥ %.1f): %s\n", res.Ratio, syncMinRatio, res.Verdict)
+	var errs []error
+	for _, p := range []syncPhase{res.Baseline, res.Gateway} {
+		if p.AtPortal != o.events {
+			errs = append(errs, fmt.Errorf("the portal holds %d of %d dossiers", p.AtPortal, o.events))
+		}
+	}
+	return res, errors.Join(errs...)
+}
+
+// syncSandbox is every sandbox partner on a loopback listener of this process.
+type syncSandbox struct {
+	set *sandboxes.Set
+	url string
+	srv *http.Server
+}
+
+func startSyncSandbox() (*syncSandbox, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("binding sandbox listener: %w", err)
+	}
+	url := "http://" + ln.Addr().String()
+	creds := sandboxes.DevCredentials()
+	creds.GatewayURL, creds.PublicURL = url, url
+	sb := &syncSandbox{set: sandboxes.New(creds), url: url}
+	sb.srv = &http.Server{Handler: sb.set.Handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	go func() { _ = sb.srv.Serve(ln) }()
+	return sb, nil
+}
+
+func (s *syncSandbox) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
+	s.set.Close()
+}
+
+// complete counts the dossiers of codes the portal holds with their step.
+func (s *syncSandbox) complete() int {
+	n := 0
+	for _, d := range s.set.Portal.Dossiers() {
+		if d.Upserts > 0 && d.Steps > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// waitComplete polls the portal until it holds want dossiers, or ctx ends.
+func (s *syncSandbox) waitComplete(ctx context.Context, want int) (int, error) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		n := s.complete()
+		if n >= want {
+			return n, nil
+		}
+		select {
+		case <-ctx.Done():
+			return n, fmt.Errorf("waiting for the portal: %d of %d dossiers after the timeout", n, want)
+		case <-t.C:
+		}
+	}
+}
+
+// produce calls send for event indexes 0..events-1 from -producers goroutines.
+func (o *syncOptions) produce(ctx context.Context, send func(ctx context.Context, n uint64, body []byte) error, gen *eventGen) error {
+	var wg sync.WaitGroup
+	var firstErr atomic.Pointer[error]
+	for range o.producers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				n, body := gen.next()
+				if n >= uint64(o.events) || ctx.Err() != nil || firstErr.Load() != nil {
+					return
+				}
+				if err := send(ctx, n, body); err != nil {
+					firstErr.CompareAndSwap(nil, &err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if p := firstErr.Load(); p != nil {
+		return *p
+	}
+	return ctx.Err()
+}
+
+// phaseMeter measures CPU and peak RSS of this process over a timed part.
+type phaseMeter struct {
+	start   time.Time
+	cpu0    time.Duration
+	peak    atomic.Int64
+	stopped chan struct{}
+}
+
+func startMeter() *phaseMeter {
+	m := &phaseMeter{start: time.Now(), cpu0: cpuTime(), stopped: make(chan struct{})}
+	go func() {
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if r := residentBytes(); r > m.peak.Load() {
+				m.peak.Store(r)
+			}
+			select {
+			case <-m.stopped:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return m
+}
+
+func (m *phaseMeter) finish(events, atPortal int) syncPhase {
+	elapsed := time.Since(m.start)
+	cpu := cpuTime() - m.cpu0
+	close(m.stopped)
+	p := syncPhase{ElapsedS: round(elapsed.Seconds(), 3), AtPortal: atPortal, CPUS: round(cpu.Seconds(), 3),
+		RSSPeakMiB: round(float64(max(m.peak.Load(), residentBytes()))/(1<<20), 1)}
+	if elapsed > 0 {
+		p.EventsPerS = round(float64(atPortal)/elapsed.Seconds(), 1)
+	}
+	if atPortal > 0 {
+		p.CPUMsPer1kEvents = round(float64(cpu.Milliseconds())/float64(atPortal)*1000, 2)
+	}
+	return p
+}
+
+// baselinePhase runs the minimal pipeline.
+func (o *syncOptions) baselinePhase(ctx context.Context, e *env, rdb *redis.Client, sb *syncSandbox) (syncPhase, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	stream, group := "loadgen:"+e.runID+":sync-baseline", "pipeline"
+	defer func() {
+		cctx, ccancel := cleanupContext(ctx)
+		defer ccancel()
+		_ = rdb.Del(cctx, stream).Err()
+	}()
+	if err := rdb.XGroupCreateMkStream(ctx, stream, group, "0").Err(); err != nil {
+		return syncPhase{}, fmt.Errorf("creating consumer group: %w", err)
+	}
+	portal, err := newMiniPortal(ctx, sb.url+"/sandbox/dvcqg", o.consumers*o.replicas)
+	if err != nil {
+		return syncPhase{}, err
+	}
+	gen := newEventGen("sb"+e.runID, o.events, 1)
+	xadd := func(ctx context.Context, _ uint64, body []byte) error {
+		return rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"payload", body}}).Err()
+	}
+	fmt.Fprintf(e.progress, "baseline: %d events, %d consumers, sandbox %s\n", o.events, o.consumers*o.replicas, sb.url)
+
+	var m *phaseMeter
+	if o.backlog {
+		if err := o.produce(ctx, xadd, gen); err != nil {
+			return syncPhase{}, fmt.Errorf("filling stream: %w", err)
+		}
+		m = startMeter()
+	}
+	runCtx, stopConsumers := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var consumeErr atomic.Pointer[error]
+	for i := range o.consumers * o.replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := portal.consume(runCtx, rdb, stream, group, fmt.Sprintf("c%d", i), o.readBatch); err != nil && runCtx.Err() == nil {
+				consumeErr.CompareAndSwap(nil, &err)
+				stopConsumers()
+			}
+		}()
+	}
+	if !o.backlog {
+		m = startMeter()
+		if err := o.produce(ctx, xadd, gen); err != nil {
+			stopConsumers()
+			wg.Wait()
+			return syncPhase{}, fmt.Errorf("adding events: %w", err)
+		}
+	}
+	n, werr := sb.waitComplete(runCtx, o.events)
+	ph := m.finish(o.events, n)
+	stopConsumers()
+	wg.Wait()
+	if p := consumeErr.Load(); p != nil {
+		return ph, *p
+	}
+	return ph, werr
+}
+
+// miniPortal is the baseline's hand-written DVCQG client: one login, then the three calls.
+type miniPortal struct {
+	client  *http.Client
+	url     string
+	session string
+}
+
+func newMiniPortal(ctx context.Context, url string, conns int) (*miniPortal, error) {
+	p := &miniPortal{url: url, client: &http.Client{Timeout: requestTimeout, Transport: &http.Transport{
+		MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, IdleConnTimeout: 90 * time.Second}}}
+	var reply struct {
+		Session string `json:"session"`
+	}
+	body, _ := json.Marshal(map[string]string{"username": config.DemoPortalUser, "password": config.DemoPortalPassword})
+	if err := p.post(ctx, "/auth", body, &reply); err != nil || reply.Session == "" {
+		return nil, fmt.Errorf("logging in to the sandbox portal: %v", err)
+	}
+	p.session = reply.Session
+	return p, nil
+}
+
+func (p *miniPortal) post(ctx context.Context, path string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.url+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("dstcode", config.DemoDstCode)
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		ErrorCode json.RawMessage `json:"error_code"`
+		Result    json.RawMessage `json:"result"`
+		Session   string          `json:"session"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return fmt.Errorf("%s: decoding answer: %w", path, err)
+	}
+	if code := strings.Trim(string(r.ErrorCode), `"`); code != "0" && code != "00" {
+		return fmt.Errorf("%s: error_code %s", path, r.ErrorCode)
+	}
+	if out != nil {
+		b, _ := json.Marshal(r)
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+// consume reads batches, makes the three calls per entry, and acknowledges each batch at once.
+func (p *miniPortal) consume(ctx context.Context, rdb *redis.Client, stream, group, name string, batch int) error {
+	for ctx.Err() == nil {
+		res, err := rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: name,
+			Streams: []string{stream, ">"}, Count: int64(batch), Block: 100 * time.Millisecond}).Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, s := range res {
+			for _, m := range s.Messages {
+				body, _ := m.Values["payload"].(string)
+				if err := p.sync(ctx, []byte(body)); err != nil {
+					return err
+				}
+				ids = append(ids, m.ID)
+			}
+		}
+		if len(ids) > 0 {
+			if err := rdb.XAck(ctx, stream, group, ids...).Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// sync makes the DVCQG calls for one CloudEvent.
+func (p *miniPortal) sync(ctx context.Context, event []byte) error {
+	var ev struct {
+		Subject string `json:"subject"`
+		Data    struct {
+			Dossier json.RawMessage `json:"dossier"`
+			Step    json.RawMessage `json:"step"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(event, &ev); err != nil {
+		return fmt.Errorf("decoding event: %w", err)
+	}
+	type envelope struct {
+		Session string `json:"session"`
+		MaDonVi string `json:"madonvi"`
+		Service string `json:"service"`
+	}
+	env := func(service string) envelope { return envelope{p.session, config.DemoDstCode, service} }
+	lookup, _ := json.Marshal(struct {
+		envelope
+		MaHoSo string `json:"MaHoSo"`
+	}{env("TraCuuHoSo"), ev.Subject})
+	var found struct {
+		Result []json.RawMessage `json:"result"`
+	}
+	if err := p.post(ctx, "/integration", lookup, &found); err != nil {
+		return err
+	}
+	updating := "False"
+	if len(found.Result) > 0 {
+		updating = "True"
+	}
+	upsert, _ := json.Marshal(struct {
+		envelope
+		IsUpdating string            `json:"isUpdating"`
+		Data       []json.RawMessage `json:"data"`
+	}{env("DongBoHoSoMC"), updating, []json.RawMessage{ev.Data.Dossier}})
+	if err := p.post(ctx, "/integration", upsert, nil); err != nil {
+		return err
+	}
+	step := append([]byte(`{"MaHoSo":"`+ev.Subject+`",`), bytes.TrimPrefix(bytes.TrimSpace(ev.Data.Step), []byte("{"))...)
+	progress, _ := json.Marshal(struct {
+		envelope
+		Data []json.RawMessage `json:"data"`
+	}{env("CapNhatTienDoHoSoMC"), []json.RawMessage{step}})
+	return p.post(ctx, "/integration", progress, nil)
+}
+
+// gatewayPhase runs -replicas gateways on one prefix and sends the events to the first.
+func (o *syncOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Client, sb *syncSandbox) (ph syncPhase, err error) {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	prefix := "loadgen" + e.runID
+	var gws []*gateway
+	defer func() {
+		for _, g := range gws {
+			err = errors.Join(err, g.stop())
+		}
+		cctx, ccancel := cleanupContext(ctx)
+		defer ccancel()
+		n, derr := deleteKeys(cctx, rdb, prefix)
+		fmt.Fprintf(e.progress, "gateway: deleted %d keys under %s\n", n, prefix)
+		err = errors.Join(err, derr)
+	}()
+	for i := range o.replicas {
+		cfg, err := gatewayConfig(e.redisURL, prefix, fmt.Sprintf("loadgen-%s-%d", e.runID, i), o.consumers)
+		if err != nil {
+			return ph, err
+		}
+		cfg.Portal.BaseURL = sb.url + "/sandbox/dvcqg"
+		cfg.Onestop.URL = sb.url + "/sandbox/onestop/notifications"
+		g, err := startGateway(ctx, cfg)
+		if err != nil {
+			return ph, err
+		}
+		gws = append(gws, g)
+	}
+	client := newLoadClient(o.producers)
+	defer client.CloseIdleConnections()
+	url := gws[0].URL()
+	post := func(ctx context.Context, _ uint64, body []byte) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/cloudevents+json")
+		req.Header.Set("Authorization", "Bearer "+config.DemoClientToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("POST /v1/events answered %d", resp.StatusCode)
+		}
+		return nil
+	}
+	gen := newEventGen("sg"+e.runID, o.events, 1)
+	fmt.Fprintf(e.progress, "gateway: %d replicas × %d consumers, prefix %s\n", o.replicas, o.consumers, prefix)
+
+	var m *phaseMeter
+	var idle, parked int64
+	var stopProfile func() error
+	defer func() {
+		if stopProfile != nil && m == nil {
+			_ = stopProfile()
+		}
+	}()
+	startProfile := func() {
+		if o.profile == "" {
+			return
+		}
+		f, perr := os.Create(o.profile)
+		if perr != nil {
+			fmt.Fprintf(e.progress, "gateway: no CPU profile: %v\n", perr)
+			return
+		}
+		if perr := pprof.StartCPUProfile(f); perr != nil {
+			f.Close()
+			fmt.Fprintf(e.progress, "gateway: no CPU profile: %v\n", perr)
+			return
+		}
+		stopProfile = func() error { pprof.StopCPUProfile(); return f.Close() }
+	}
+	if o.backlog {
+		pauses := gws[0].app.Pauses
+		if err := pauses.Pause(ctx, routing.PartnerPortal, time.Time{}, "loadgen", "backlog run"); err != nil {
+			return ph, err
+		}
+		idle = residentBytes()
+		if err := o.produce(ctx, post, gen); err != nil {
+			return ph, fmt.Errorf("filling backlog: %w", err)
+		}
+		// The events are parked once each has been tried (a paused partner parks at once).
+		if err := waitParked(ctx, rdb, gws[0], o.events); err != nil {
+			return ph, err
+		}
+		parked = residentBytes()
+		fmt.Fprintf(e.progress, "gateway: %d events parked, RSS %.1f MiB (idle %.1f); resuming the portal\n",
+			o.events, float64(parked)/(1<<20), float64(idle)/(1<<20))
+		startProfile()
+		m = startMeter()
+		if err := pauses.Resume(ctx, routing.PartnerPortal, "loadgen", "backlog run"); err != nil {
+			return ph, err
+		}
+		for _, g := range gws {
+			if _, err := g.app.Router.Release(ctx, routing.PartnerPortal); err != nil {
+				return ph, err
+			}
+		}
+	} else {
+		startProfile()
+		m = startMeter()
+		if err := o.produce(ctx, post, gen); err != nil {
+			return ph, fmt.Errorf("sending events: %w", err)
+		}
+	}
+	n, werr := sb.waitComplete(ctx, o.events)
+	ph = m.finish(o.events, n)
+	if stopProfile != nil {
+		err = errors.Join(err, stopProfile())
+	}
+	if o.backlog {
+		ph.RSSIdleMiB = round(float64(idle)/(1<<20), 1)
+		ph.RSSBacklogMiB = round(float64(parked)/(1<<20), 1)
+	}
+	return ph, werr
+}
+
+// waitParked waits until the portal handler's retry schedule holds want messages.
+func waitParked(ctx context.Context, rdb *redis.Client, g *gateway, want int) error {
+	key := g.app.Store.Keys.RetrySchedule(routing.TopicDossierStatusChanged, routing.PartnerPortal)
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		n, err := rdb.ZCard(ctx, key).Result()
+		if err != nil {
+			return fmt.Errorf("counting parked messages: %w", err)
+		}
+		if n >= int64(want) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the backlog to park: %d of %d", n, want)
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/egov-vn/gateway/internal/testredis"
+)
+
+// syncResultOf runs the sync scenario with args and decodes its RESULT line.
+func syncResultOf(t *testing.T, args ...string) syncResult {
+	t.Helper()
+	testredis.Client(t)
+	var out, progress bytes.Buffer
+	err := run(t.Context(), append([]string{"-scenario", "sync", "-redis", testredis.URL()}, args...), &out, &progress)
+	t.Logf("progress:\n%s\nreport:\n%s", progress.String(), out.String())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	var line string
+	sc := bufio.NewScanner(&out)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "RESULT "); ok {
+			line = rest
+		}
+	}
+	var res syncResult
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		t.Fatalf("decoding RESULT %q: %v", line, err)
+	}
+	return res
+}
+
+// TestSyncScenario runs the end-to-end sync scenario briefly, two replicas, and checks that both
+// phases delivered every dossier to the portal and that the figures are consistent. It asserts
+// nothing about speed.
+func TestSyncScenario(t *testing.T) {
+	res := syncResultOf(t, "-events", "300", "-consumers", "2", "-replicas", "2", "-producers", "4")
+	if res.Scenario != "sync" || res.Events != 300 || res.Replicas != 2 {
+		t.Errorf("RESULT describes %+v", res)
+	}
+	for name, p := range map[string]syncPhase{"baseline": res.Baseline, "gateway": res.Gateway} {
+		if p.AtPortal != 300 {
+			t.Errorf("%s: %d dossiers at the portal, want 300", name, p.AtPortal)
+		}
+		if p.ElapsedS <= 0 || p.EventsPerS <= 0 || p.CPUS <= 0 || p.RSSPeakMiB <= 0 {
+			t.Errorf("%s: figures missing: %+v", name, p)
+		}
+	}
+	if want := round(res.Gateway.EventsPerS/res.Baseline.EventsPerS, 3); res.Ratio != want {
+		t.Errorf("ratio %v, want %v", res.Ratio, want)
+	}
+}
+
+// TestSyncScenarioBacklog fills a backlog with the portal paused and drains it: the RSS with the
+// backlog parked is reported, and every dossier still reaches the portal once resumed.
+func TestSyncScenarioBacklog(t *testing.T) {
+	res := syncResultOf(t, "-events", "300", "-backlog")
+	if !res.Backlog || res.Gateway.RSSBacklogMiB <= 0 || res.Gateway.RSSIdleMiB <= 0 {
+		t.Errorf("backlog figures missing: %+v", res.Gateway)
+	}
+	if res.Gateway.AtPortal != 300 || res.Baseline.AtPortal != 300 {
+		t.Errorf("at portal: baseline %d, gateway %d, want 300", res.Baseline.AtPortal, res.Gateway.AtPortal)
+	}
+}
