@@ -158,6 +158,11 @@ type PortalConfig struct {
 	Password        string `yaml:"-"` // GATEWAY_PORTAL_PASSWORD
 	DstCode         string `yaml:"dstcode"`
 	MaDonVi         string `yaml:"madonvi"`
+	// Agencies (DonViXuLy codes) whose dossiers submitted on the portal are delivered to the
+	// one-stop system; others are counted and left at the portal (national.go).
+	Agencies    []string          `yaml:"agencies"`
+	Submissions SubmissionsConfig `yaml:"submissions"`
+	Catalog     CatalogConfig     `yaml:"catalog"`
 }
 
 // OnestopConfig is where notifications to the one-stop system go.
@@ -223,6 +228,8 @@ func Defaults() Config {
 			Dialect:         "dvcqg",
 			AuthPath:        "/auth",
 			IntegrationPath: "/integration",
+			Submissions:     defaultSubmissions(),
+			Catalog:         defaultCatalog(),
 		},
 		Onestop:  OnestopConfig{Dialect: "webhook"},
 		Payments: defaultPayments(),
@@ -241,6 +248,8 @@ func DevProfile() Config {
 	c.Portal.Password = DemoPortalPassword
 	c.Portal.DstCode = DemoDstCode
 	c.Portal.MaDonVi = DemoDstCode
+	c.Portal.Agencies = append([]string(nil), DevAgencies...)
+	c.Portal.Submissions.Interval = 5 * time.Second
 	c.Onestop.Secrets = []string{DemoOnestopSecret}
 	devPayments(&c.Payments)
 	// Short first steps so a demo sees a retry happen; the tail is the production schedule.
@@ -423,6 +432,7 @@ func applyEnv(c *Config, env func(string) string) error {
 		c.Onestop.Secrets = splitList(v)
 	}
 	errs = append(errs, applyPaymentsEnv(&c.Payments, get, secret, dur)...)
+	applyNationalEnv(&c.Portal, get, dur)
 	return errors.Join(errs...)
 }
 
@@ -597,6 +607,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	validatePayments(c.Payments, c.Profile == ProfileDev, bad)
+	validateNational(c.Portal, bad)
 	return errors.Join(errs...)
 }
 
