@@ -5,6 +5,10 @@
 test:
 	./scripts/test.sh
 
+# bench runs the micro-benchmarks and every loadgen scenario beside its baseline (see BENCHMARKS.md).
+bench:
+	./scripts/bench.sh
+
 race:
 	./scripts/test.sh -race
 

@@ -5,30 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-redis_answers() { # host port
-	(exec 3<>"/dev/tcp/$1/$2" && printf 'PING\r\n' >&3 && timeout 2 head -c 5 <&3 | grep -q PONG) 2>/dev/null
-}
-
-if [[ -z "${GATEWAY_TEST_REDIS_URL:-}" ]]; then
-	if redis_answers 127.0.0.1 6379; then
-		export GATEWAY_TEST_REDIS_URL="redis://127.0.0.1:6379/0"
-	else
-		if ! command -v redis-server >/dev/null; then
-			echo "test: no Redis answers on 127.0.0.1:6379 and redis-server is not installed." >&2
-			echo "      Install it (Debian/Ubuntu: apt-get install -y redis-server) or set GATEWAY_TEST_REDIS_URL." >&2
-			exit 1
-		fi
-		port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 16379)
-		dir=$(mktemp -d)
-		redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$dir" --daemonize no >"$dir/redis.log" 2>&1 &
-		redis_pid=$!
-		trap 'kill $redis_pid 2>/dev/null; rm -rf "$dir"' EXIT
-		for _ in $(seq 1 50); do redis_answers 127.0.0.1 "$port" && break; sleep 0.1; done
-		redis_answers 127.0.0.1 "$port" || { echo "test: the throwaway redis-server did not start:" >&2; cat "$dir/redis.log" >&2; exit 1; }
-		export GATEWAY_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
-		echo "test: started a throwaway redis-server on 127.0.0.1:$port"
-	fi
-fi
+# shellcheck source=scripts/redis.sh
+source scripts/redis.sh
+ensure_redis GATEWAY_TEST_REDIS_URL
 echo "test: Redis for the tests: ${GATEWAY_TEST_REDIS_URL}"
 
 # Prometheus and promtool (Debian's prometheus package) for the observability tests: the live
