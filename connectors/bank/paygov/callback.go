@@ -71,7 +71,8 @@ func (h *ConfirmHandler) handle(w http.ResponseWriter, r *http.Request) (code in
 	}
 	ref = safeRef(string(c.TransactionID))
 	amount, err := c.Amount()
-	if err != nil || c.Command != CommandPay {
+	// A zero amount or an empty transaction_id can match no payment: refuse it before the store.
+	if err != nil || amount <= 0 || c.TransactionID == "" || c.Command != CommandPay {
 		return ReturnError, msgMalformed, bank.ReasonMalformed, ref
 	}
 	s := bank.Settlement{
