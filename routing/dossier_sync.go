@@ -35,6 +35,9 @@ type dossierSync struct {
 	// off by the deadline may still be applied by the portal and would be sent again; starting it
 	// only with time to finish keeps such ambiguous outcomes to real failures.
 	stepBudget time.Duration
+	// procedures, when set, turns a local procedure code into its national MaTTHC before the
+	// state is sent (procedures.go).
+	procedures ProcedureResolver
 }
 
 var errDossierBusy = errors.New("dossier is being synced by another consumer")
@@ -54,6 +57,9 @@ func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 		return nil, failure.Permanentf("event type %s is not a dossier status change", ev.Type)
 	}
 	code := sc.Dossier.Code
+	if err := h.mapProcedure(ctx, sc); err != nil {
+		return nil, err
+	}
 	release, err := h.store.Lock(ctx, h.store.Keys.DossierLock(code), msg.UUID, h.lease)
 	if errors.Is(err, store.ErrLockHeld) {
 		return nil, errDossierBusy

@@ -78,7 +78,9 @@ type Deps struct {
 	Metrics  *observability.Metrics
 	Portal   portal.Portal
 	Notifier onestop.Notifier
-	Pauses   *Pauses
+	// Procedures, when set, maps the one-stop system's local procedure codes to national ones.
+	Procedures ProcedureResolver
+	Pauses     *Pauses
 }
 
 // Router runs every handler.
@@ -148,7 +150,7 @@ func New(cfg Config, deps Deps) (*Router, error) {
 	specs := []handlerSpec{
 		{name: HandlerDossierToPortal, topic: TopicDossierStatusChanged, partner: PartnerPortal,
 			fn: (&dossierSync{store: deps.Store, portal: deps.Portal, metrics: deps.Metrics, lease: cfg.HandlerTimeout + 5*time.Second,
-				stepBudget: cfg.HandlerTimeout / 2}).Handle},
+				stepBudget: cfg.HandlerTimeout / 2, procedures: deps.Procedures}).Handle},
 		{name: HandlerNotificationToOnestop, topic: TopicNotificationRequested, partner: PartnerOnestop,
 			fn: (&notify{notifier: deps.Notifier, metrics: deps.Metrics, store: deps.Store}).Handle},
 		{name: HandlerDeadLetterToOnestop, topic: TopicDeadLetter, partner: "internal",
