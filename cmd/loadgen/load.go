@@ -228,7 +228,10 @@ func errorClass(o outcome) string {
 		return strconv.Itoa(o.Status)
 	}
 	var ne net.Error
+	var named interface{ Class() string }
 	switch {
+	case errors.As(o.Err, &named):
+		return named.Class()
 	case errors.Is(o.Err, context.Canceled):
 		return "canceled"
 	case errors.Is(o.Err, context.DeadlineExceeded), errors.As(o.Err, &ne) && ne.Timeout():

@@ -34,6 +34,22 @@
 // -backlog parks the whole load first (portal paused) to read the RSS with the backlog and time
 // the drain after the resume. See sync.go for its flags.
 //
+// ipn measures VNPay's IPN (GET /v1/callbacks/vnpay/ipn) the same way. An in-process gateway
+// (dev profile, real Redis, own key prefix) first gets -payments VNPay payments through POST
+// /v1/payments (not measured); each payment's IPN is signed in advance as VNPay signs it, with a
+// forged copy. Each phase then sends a mix: the first valid IPN of the next payment (answered 00),
+// a repeat of one already sent (-duplicates, answered 02) and a forged one (-bad-signatures,
+// answered 97); once every payment had its first IPN, valid IPNs are repeats. The baseline is a
+// bare net/http handler on the gateway's server settings making one Redis round trip per IPN
+// (HSETNX, same Redis, same go-redis client). Requests are IPNs answered as their kind must be,
+// events the 00 answers (payments that became paid). After the load the gateway is stopped and
+// the store is read: every payment a valid IPN was sent for must be paid with exactly one
+// transition to paid and one payment.settled entry (the retry schedule's redeliveries aside),
+// the others still pending, and the 00 answers as many as the paid payments; otherwise the run
+// ends with exit status 1. Goals: at least 0.6× the baseline's IPNs/s, p99 at most 10 ms. Its
+// own flags: -payments N (20000), -duplicates S (0.2), -bad-signatures S (0.1), -consumers N,
+// -cpuprofile FILE.
+//
 // The fault scenarios (kill-replica, partner-outage, redis-restart, slow-partner) are described
 // below. Further scenarios are further files of this package, each a scenario with a name, its
 // own flags and a run function, listed in scenarios.
