@@ -95,6 +95,11 @@ type Log struct {
 	// a stale head only costs the script's retry.
 	mu    sync.Mutex
 	heads map[string]string
+
+	// queue holds the appends waiting for the one in progress (see Append).
+	qmu       sync.Mutex
+	queue     []*queued
+	appending bool
 }
 
 // Key is the stream of a day.
@@ -114,10 +119,11 @@ func Hash(prev string, entry []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// compareAndAppend appends a record when the stream's head is the expected hash.
+// compareAndAppend appends a batch of records when the stream's head is the expected hash.
 //
-// KEYS[1] the day's stream. ARGV[1] genesis, ARGV[2] expected prev hash, ARGV[3] entry,
-// ARGV[4] hash. Returns {1, id} when appended, {0, head hash} when the head moved.
+// KEYS[1] the day's stream. ARGV[1] genesis, ARGV[2] expected prev hash, then for each record
+// its entry and its hash (each record's prev_hash is the hash before it). Returns {1, id...}
+// when appended, {0, head hash} when the head moved.
 var compareAndAppend = redis.NewScript(`
 local head = ARGV[1]
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -128,52 +134,155 @@ if #last > 0 then
   end
 end
 if head ~= ARGV[2] then return {0, head} end
-local id = redis.call('XADD', KEYS[1], '*', 'entry', ARGV[3], 'prev_hash', ARGV[2], 'hash', ARGV[4])
-return {1, id}
+local out = {1}
+local prev = ARGV[2]
+for i = 3, #ARGV, 2 do
+  out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'entry', ARGV[i], 'prev_hash', prev, 'hash', ARGV[i + 1])
+  prev = ARGV[i + 1]
+end
+return out
 `)
 
+// batchTimeout bounds one batch's appends; the callers waiting on it may give up sooner.
+const batchTimeout = 5 * time.Second
+
+// maxBatch bounds the records one script appends.
+const maxBatch = 256
+
+// queued is an entry waiting to be appended, and where its result goes.
+type queued struct {
+	e    Entry
+	raw  []byte
+	date string
+	done chan appended
+}
+
+type appended struct {
+	rec Record
+	err error
+}
+
 // Append adds e to the chain of its day (e.At in Vietnam's calendar; now when zero).
+//
+// Appends of one process are committed in groups: one goroutine, started when the queue fills
+// and ending when it is empty, appends everything queued meanwhile in one script and one round
+// trip and hands each caller its record. So concurrent callbacks never race each other for the
+// head, and a burst costs one round trip per group instead of one (or more) per record.
+// Replicas still race, and the compare-and-append settles it. A caller whose ctx ends stops
+// waiting; its record may still be appended.
 func (l *Log) Append(ctx context.Context, e Entry) (Record, error) {
 	if e.At.IsZero() {
 		e.At = l.now()
 	}
 	e.At = e.At.In(vntime.Zone)
-	date := e.At.Format(DateLayout)
 	raw, err := json.Marshal(e)
 	if err != nil {
 		return Record{}, fmt.Errorf("encoding evidence entry: %w", err)
 	}
+	q := &queued{e: e, raw: raw, date: e.At.Format(DateLayout), done: make(chan appended, 1)}
+	l.qmu.Lock()
+	l.queue = append(l.queue, q)
+	if !l.appending {
+		l.appending = true
+		go l.drain()
+	}
+	l.qmu.Unlock()
+	select {
+	case r := <-q.done:
+		return r.rec, r.err
+	case <-ctx.Done():
+		return Record{}, fmt.Errorf("appending evidence: %w", ctx.Err())
+	}
+}
+
+// drain appends the queue in batches until it is empty.
+func (l *Log) drain() {
+	for {
+		l.qmu.Lock()
+		n := min(len(l.queue), maxBatch)
+		if n == 0 {
+			l.appending = false
+			l.qmu.Unlock()
+			return
+		}
+		batch := l.queue[:n:n]
+		l.queue = l.queue[n:]
+		if len(l.queue) == 0 {
+			l.queue = nil
+		}
+		l.qmu.Unlock()
+		bctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+		// One script per day: a batch spans two days only around midnight.
+		for len(batch) > 0 {
+			date := batch[0].date
+			k := 1
+			for k < len(batch) && batch[k].date == date {
+				k++
+			}
+			l.appendBatch(bctx, date, batch[:k])
+			batch = batch[k:]
+		}
+		cancel()
+	}
+}
+
+// appendBatch appends records of one day in one script, hashing them again on the new head
+// when another replica moved it, and delivers each record or the error.
+func (l *Log) appendBatch(ctx context.Context, date string, batch []*queued) {
+	fail := func(err error) {
+		for _, q := range batch {
+			q.done <- appended{err: err}
+		}
+	}
 	key := l.Key(date)
 	prev, ok := l.cachedHead(date)
 	if !ok {
+		var err error
 		if prev, err = l.head(ctx, key, date); err != nil {
-			return Record{}, err
+			fail(err)
+			return
 		}
 	}
+	hashes := make([]string, len(batch))
+	args := make([]any, 0, 2+2*len(batch))
 	for attempt := range maxAppendAttempts {
-		hash := Hash(prev, raw)
-		res, err := compareAndAppend.Run(ctx, l.Client, []string{key}, Genesis(date), prev, raw, hash).Slice()
-		if err != nil {
-			return Record{}, fmt.Errorf("appending evidence: %w", err)
+		args = append(args[:0], Genesis(date), prev)
+		h := prev
+		for i, q := range batch {
+			h = Hash(h, q.raw)
+			hashes[i] = h
+			args = append(args, q.raw, h)
 		}
-		if len(res) != 2 {
-			return Record{}, fmt.Errorf("appending evidence: unexpected reply %v", res)
+		res, err := compareAndAppend.Run(ctx, l.Client, []string{key}, args...).Slice()
+		if err != nil {
+			fail(fmt.Errorf("appending evidence: %w", err))
+			return
 		}
 		ok, _ := res[0].(int64)
-		val, _ := res[1].(string)
-		if ok == 1 {
-			l.setHead(date, hash)
-			return Record{ID: val, Entry: e, PrevHash: prev, Hash: hash}, nil
+		if ok == 1 && len(res) == 1+len(batch) {
+			l.setHead(date, hashes[len(hashes)-1])
+			p := prev
+			for i, q := range batch {
+				id, _ := res[1+i].(string)
+				q.done <- appended{rec: Record{ID: id, Entry: q.e, PrevHash: p, Hash: hashes[i]}}
+				p = hashes[i]
+			}
+			return
 		}
-		prev = val
+		if ok == 1 || len(res) != 2 {
+			fail(fmt.Errorf("appending evidence: unexpected reply %v", res))
+			return
+		}
+		prev, _ = res[1].(string)
 		backoff := time.Duration(rand.Int64N(int64(attempt+1) * int64(time.Millisecond)))
 		select {
 		case <-ctx.Done():
-			return Record{}, fmt.Errorf("appending evidence: %w", ctx.Err())
+			fail(fmt.Errorf("appending evidence: %w", ctx.Err()))
+			return
 		case <-time.After(backoff):
 		}
 	}
-	return Record{}, fmt.Errorf("appending evidence: the head of %s kept moving", date)
+	fail(fmt.Errorf("appending evidence: the head of %s kept moving", date))
 }
 
 func (l *Log) cachedHead(date string) (string, bool) {
