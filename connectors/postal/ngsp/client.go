@@ -1,0 +1,323 @@
+package ngsp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/egov-vn/gateway/connectors/postal"
+	"github.com/egov-vn/gateway/connectors/postal/address"
+	"github.com/egov-vn/gateway/connectors/postal/internal/dialect"
+	"github.com/egov-vn/gateway/connectors/postal/internal/token"
+	"github.com/egov-vn/gateway/internal/failure"
+	"github.com/egov-vn/gateway/internal/partnerhttp"
+	"github.com/egov-vn/gateway/internal/vntime"
+)
+
+// Operation names reported to partnerhttp (breakers and metrics): a closed set.
+const (
+	OpToken    = "token"
+	OpLookup   = "lookup_order"
+	OpCreate   = "create_order"
+	OpTracking = "tracking"
+	OpCancel   = "cancel_order"
+)
+
+// Operations lists every operation, for partnerhttp.Client.Prepare.
+var Operations = []string{OpToken, OpLookup, OpCreate, OpTracking, OpCancel}
+
+// Paths relative to the partner client's base URL [assumed].
+const (
+	pathToken    = "/oauth/token"
+	pathCreate   = "/api/Order/Create"
+	pathGet      = "/api/Order/Get"
+	pathTracking = "/api/Order/Tracking"
+	pathCancel   = "/api/Order/Cancel"
+)
+
+// Config is the NGSP account of one province.
+type Config struct {
+	// ClientID and ClientSecret are the OAuth2 client; ClientSecret is a secret.
+	ClientID     string
+	ClientSecret string
+	// CustomerCode is the province's VNPost customer code, sent with every order and query.
+	CustomerCode string
+	// Resolver maps the parties' GSO codes to postal codes.
+	Resolver *address.Resolver
+	// PageSize is the tracking pagesize; 100 when zero.
+	PageSize int
+	// RenewBefore is how long before its expiry the token is renewed; 2 minutes when zero.
+	RenewBefore time.Duration
+	// Now is the clock of the token cache; time.Now when nil.
+	Now func() time.Time
+}
+
+// Validate reports every problem of the settings at once; it never echoes the secret.
+func (c Config) Validate() error {
+	var errs []error
+	for _, f := range []struct{ name, v string }{{"client id", c.ClientID}, {"client secret", c.ClientSecret}, {"customer code", c.CustomerCode}} {
+		if f.v == "" {
+			errs = append(errs, fmt.Errorf("ngsp: %s is empty", f.name))
+		}
+	}
+	if c.Resolver == nil {
+		errs = append(errs, errors.New("ngsp: address resolver is nil"))
+	}
+	if c.PageSize < 0 || c.PageSize > 1000 {
+		errs = append(errs, errors.New("ngsp: page size must be within 0..1000"))
+	}
+	return errors.Join(errs...)
+}
+
+// Client is the NGSP dialect. It is safe for concurrent use.
+type Client struct {
+	cfg    Config
+	http   *partnerhttp.Client
+	tokens *token.Cache
+}
+
+var _ postal.Postal = (*Client)(nil)
+
+// New builds the dialect on the partner's HTTP client, through which every call goes.
+func New(cfg Config, c *partnerhttp.Client) (*Client, error) {
+	err := cfg.Validate()
+	if c == nil {
+		err = errors.Join(err, errors.New("ngsp: partner HTTP client is nil"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cfg.PageSize == 0 {
+		cfg.PageSize = 100
+	}
+	if cfg.RenewBefore == 0 {
+		cfg.RenewBefore = 2 * time.Minute
+	}
+	cl := &Client{cfg: cfg, http: c}
+	cl.tokens = token.New(cl.fetchToken, cfg.RenewBefore, cfg.Now)
+	return cl, nil
+}
+
+var errMalformed = errors.New("malformed reply")
+
+// CreateOrder creates the order, or returns it when the partner has it already.
+func (c *Client) CreateOrder(ctx context.Context, o postal.Order) (postal.Created, error) {
+	p, err := dialect.Prepare(o, c.cfg.Resolver)
+	if err != nil {
+		return postal.Created{}, err
+	}
+	if found, err := c.lookup(ctx, p.Number); err == nil {
+		return found, nil
+	} else if !errors.Is(err, postal.ErrNotFound) {
+		return postal.Created{}, fmt.Errorf("looking up order before creating it: %w", err)
+	}
+	payload, err := json.Marshal(c.toWire(p))
+	if err != nil {
+		return postal.Created{}, fmt.Errorf("encoding order: %w", err)
+	}
+	var rep reply
+	err = c.call(ctx, OpCreate, func(r *resty.Request) (*resty.Response, error) {
+		return r.SetHeader("Content-Type", "application/json").SetBody(payload).Post(pathCreate)
+	}, &rep)
+	if err != nil {
+		return postal.Created{}, fmt.Errorf("creating order: %w", err)
+	}
+	switch *rep.Status {
+	case statusOK:
+		if rep.ItemCode == "" {
+			return postal.Created{}, fmt.Errorf("creating order: ItemCode missing: %w", errMalformed)
+		}
+		return postal.Created{Number: p.Number, PartnerID: rep.ItemCode, Status: postal.StatusCreated}, nil
+	case statusExists:
+		found, err := c.lookup(ctx, p.Number)
+		if err != nil {
+			return postal.Created{}, fmt.Errorf("looking up order after the partner reported it exists: %w", err)
+		}
+		return found, nil
+	default:
+		return postal.Created{}, fmt.Errorf("creating order: %w", c.statusError(OpCreate, *rep.Status))
+	}
+}
+
+func (c *Client) toWire(p dialect.Order) createRequest {
+	side := func(pt dialect.Party) party {
+		return party{Name: pt.Name, Address: pt.Address, Tel: pt.Phone, Province: pt.Codes.PostalProvince, District: pt.Codes.PostalArea}
+	}
+	return createRequest{
+		CustomerCode: c.cfg.CustomerCode, OrderNumber: p.Number, CODAmount: p.CODAmount,
+		Sender: side(p.From), Receiver: side(p.To), Description: p.Note,
+		ServiceCode: p.Service, Weight: p.WeightGrams,
+		IsSendDocument: p.Kind == postal.KindCollectDossier, IsReceiveResult: p.Kind == postal.KindDeliverResult,
+	}
+}
+
+// statusError turns a reply Status other than success into a classified error.
+func (c *Client) statusError(op string, status int) error {
+	pe := &failure.ProtocolError{Partner: c.http.Partner(), Operation: op, Code: strconv.Itoa(status)}
+	switch status {
+	case statusNotFound:
+		return failure.MarkPermanent(fmt.Errorf("%w: %w", postal.ErrNotFound, pe))
+	case statusInvalid, statusNotCancellable, statusExists:
+		return failure.MarkPermanent(fmt.Errorf("%w: %w", postal.ErrRejected, pe))
+	default:
+		pe.Retryable = true
+		return pe
+	}
+}
+
+// lookup finds an order by its number; postal.ErrNotFound when the partner does not know it.
+func (c *Client) lookup(ctx context.Context, number string) (postal.Created, error) {
+	var rep reply
+	err := c.call(ctx, OpLookup, func(r *resty.Request) (*resty.Response, error) {
+		return r.SetQueryParams(map[string]string{"CustomerCode": c.cfg.CustomerCode, "OrderNumber": number}).Get(pathGet)
+	}, &rep)
+	if err != nil {
+		return postal.Created{}, err
+	}
+	switch *rep.Status {
+	case statusOK:
+	case statusNotFound:
+		return postal.Created{}, postal.ErrNotFound
+	default:
+		return postal.Created{}, c.statusError(OpLookup, *rep.Status)
+	}
+	if rep.Data == nil || rep.Data.OrderNumber != number || rep.Data.ItemCode == "" {
+		return postal.Created{}, fmt.Errorf("look-up answer does not hold the order: %w", errMalformed)
+	}
+	st, ok := StatusOf(rep.Data.StatusCode)
+	if !ok {
+		return postal.Created{}, fmt.Errorf("look-up answer: unknown StatusCode: %w", errMalformed)
+	}
+	return postal.Created{Number: number, PartnerID: rep.Data.ItemCode, Status: st, AlreadyHad: true}, nil
+}
+
+// Track returns the tracking records after cursor (a record Id; empty: from the start).
+// Records that cannot be read (an unknown StatusCode, a bad EventTime, no OrderNumber) are
+// skipped; the cursor still moves past them.
+func (c *Client) Track(ctx context.Context, cursor string) ([]postal.Event, string, error) {
+	var after int64
+	if cursor != "" {
+		n, err := strconv.ParseInt(cursor, 10, 64)
+		if err != nil || n < 0 || strconv.FormatInt(n, 10) != cursor {
+			return nil, cursor, failure.MarkPermanent(fmt.Errorf("tracking cursor %q: want a non-negative record id", cursor))
+		}
+		after = n
+	}
+	var recs []record
+	err := c.call(ctx, OpTracking, func(r *resty.Request) (*resty.Response, error) {
+		return r.SetQueryParams(map[string]string{
+			"CustomerCode": c.cfg.CustomerCode, "pagesize": strconv.Itoa(c.cfg.PageSize), "lastId": strconv.FormatInt(after, 10),
+		}).Get(pathTracking)
+	}, &recs)
+	if err != nil {
+		return nil, cursor, fmt.Errorf("polling tracking: %w", err)
+	}
+	events := make([]postal.Event, 0, len(recs))
+	last := after
+	for _, rec := range recs {
+		if rec.ID <= last {
+			continue
+		}
+		last = rec.ID
+		if ev, ok := toEvent(rec); ok {
+			events = append(events, ev)
+		}
+	}
+	next := cursor
+	if last > after {
+		next = strconv.FormatInt(last, 10)
+	}
+	return events, next, nil
+}
+
+func toEvent(rec record) (postal.Event, bool) {
+	st, ok := StatusOf(rec.StatusCode)
+	if !ok || dialect.CheckNumber(rec.OrderNumber) != nil {
+		return postal.Event{}, false
+	}
+	at, err := time.ParseInLocation(timeLayout, rec.EventTime, vntime.Zone)
+	if err != nil {
+		return postal.Event{}, false
+	}
+	return postal.Event{Number: rec.OrderNumber, PartnerID: rec.ItemCode, Status: st, Message: rec.StatusMessage,
+		At: at, Office: rec.POSID, Cursor: strconv.FormatInt(rec.ID, 10)}, true
+}
+
+// Cancel cancels an order by its number.
+func (c *Client) Cancel(ctx context.Context, number string) error {
+	if err := dialect.CheckNumber(number); err != nil {
+		return err
+	}
+	payload, err := json.Marshal(cancelRequest{CustomerCode: c.cfg.CustomerCode, OrderNumber: number})
+	if err != nil {
+		return err
+	}
+	var rep reply
+	err = c.call(ctx, OpCancel, func(r *resty.Request) (*resty.Response, error) {
+		return r.SetHeader("Content-Type", "application/json").SetBody(payload).Post(pathCancel)
+	}, &rep)
+	if err != nil {
+		return fmt.Errorf("cancelling order: %w", err)
+	}
+	if *rep.Status != statusOK {
+		return fmt.Errorf("cancelling order: %w", c.statusError(OpCancel, *rep.Status))
+	}
+	return nil
+}
+
+// call runs one authenticated call and decodes a 2xx body into out; a reply object must carry a
+// Status. A 401 renews the token and repeats the call once.
+func (c *Client) call(ctx context.Context, op string, send func(*resty.Request) (*resty.Response, error), out any) error {
+	for attempt := 1; ; attempt++ {
+		tok, err := c.tokens.Get(ctx)
+		if err != nil {
+			return fmt.Errorf("obtaining token: %w", err)
+		}
+		resp, err := c.http.Do(ctx, op, func(r *resty.Request) (*resty.Response, error) {
+			return send(r.SetHeader("Authorization", "Bearer "+tok).SetHeader("Accept", "application/json"))
+		})
+		err = dialect.Classify(err)
+		if errors.Is(err, dialect.ErrAuth) && attempt == 1 {
+			c.tokens.Invalidate(tok)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(resp.Body(), out); err != nil {
+			return fmt.Errorf("decoding %s reply: %w", op, errMalformed)
+		}
+		if rep, ok := out.(*reply); ok && rep.Status == nil {
+			return fmt.Errorf("decoding %s reply: Status missing: %w", op, errMalformed)
+		}
+		return nil
+	}
+}
+
+// fetchToken runs the client credentials grant. Every refusal stays transient: an operator must
+// fix the client, and the shipments waiting must survive until then.
+func (c *Client) fetchToken(ctx context.Context) (token.Token, error) {
+	resp, err := c.http.Do(ctx, OpToken, func(r *resty.Request) (*resty.Response, error) {
+		return r.SetBasicAuth(c.cfg.ClientID, c.cfg.ClientSecret).
+			SetFormData(map[string]string{"grant_type": "client_credentials"}).
+			SetHeader("Accept", "application/json").
+			Post(pathToken)
+	})
+	if err != nil {
+		return token.Token{}, failure.MarkTransient(err)
+	}
+	var rep tokenReply
+	if err := json.Unmarshal(resp.Body(), &rep); err != nil || rep.AccessToken == "" || rep.ExpiresIn <= 0 {
+		return token.Token{}, fmt.Errorf("decoding token reply: %w", errMalformed)
+	}
+	if rep.TokenType != "" && !strings.EqualFold(rep.TokenType, "Bearer") {
+		return token.Token{}, fmt.Errorf("token reply: token_type is not Bearer: %w", errMalformed)
+	}
+	return token.Token{Value: rep.AccessToken, Lifetime: time.Duration(rep.ExpiresIn) * time.Second}, nil
+}
