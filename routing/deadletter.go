@@ -20,10 +20,17 @@ func durationOf(d interface{ Nanoseconds() int64 }) time.Duration {
 }
 
 // deadLetterNotice tells the one-stop system when a dossier cannot be synced for good: every dead
-// letter of the portal handler becomes a dossier.sync_failed notification.
+// letter of the portal handlers and of the postal delivery flow (an order the post cannot take: an
+// address code without postal mapping, a refused order) becomes a dossier.sync_failed
+// notification with the reason.
 type deadLetterNotice struct {
 	keys  store.Keys
 	store *store.Store
+}
+
+// notifiedDeadLetters are the handlers whose dead letters the one-stop system is told of.
+var notifiedDeadLetters = map[string]bool{
+	HandlerDossierToPortal: true, HandlerDeliveryToPostal: true, HandlerDeliveredToPortal: true,
 }
 
 // SyncFailed is the data of dossier.sync_failed.
@@ -35,7 +42,7 @@ type SyncFailed struct {
 
 func (h *deadLetterNotice) Handle(msg *message.Message) ([]*message.Message, error) {
 	handler := msg.Metadata.Get(middleware.PoisonedHandlerKey)
-	if name, _, _ := strings.Cut(handler, "#"); name != HandlerDossierToPortal {
+	if name, _, _ := strings.Cut(handler, "#"); !notifiedDeadLetters[name] {
 		return nil, nil
 	}
 	code := msg.Metadata.Get(MetaSubject)

@@ -46,6 +46,7 @@ import (
 
 	"github.com/egov-vn/gateway/connectors/onestop"
 	"github.com/egov-vn/gateway/connectors/portal"
+	"github.com/egov-vn/gateway/connectors/postal"
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/store"
 )
@@ -81,6 +82,11 @@ type Deps struct {
 	// Procedures, when set, maps the one-stop system's local procedure codes to national ones.
 	Procedures ProcedureResolver
 	Pauses     *Pauses
+	// Postal, when set, runs the postal delivery flow (delivery.requested to the postal partner,
+	// delivered results to the portal) with Delivery's settings and DeliveryMetrics.
+	Postal          postal.Postal
+	Delivery        DeliveryConfig
+	DeliveryMetrics *observability.DeliveryMetrics
 }
 
 // Router runs every handler.
@@ -161,6 +167,16 @@ func New(cfg Config, deps Deps) (*Router, error) {
 			fn:           (&paymentNotice{store: deps.Store}).Handle},
 		{name: HandlerPaymentToPortal, topic: TopicPaymentSettled, partner: PartnerPortal,
 			fn: (&paymentToPortal{store: deps.Store, portal: deps.Portal, metrics: deps.Metrics}).Handle},
+	}
+	if deps.Postal != nil {
+		specs = append(specs,
+			handlerSpec{name: HandlerDeliveryToPostal, topic: TopicDeliveryRequested, partner: PartnerPostal,
+				publishTopic: TopicNotificationRequested,
+				fn: (&deliveryToPostal{store: deps.Store, postal: deps.Postal, metrics: deps.DeliveryMetrics, cfg: deps.Delivery,
+					log: deps.Log}).Handle},
+			handlerSpec{name: HandlerDeliveredToPortal, topic: TopicResultDelivered, partner: PartnerPortal,
+				fn: (&resultToPortal{store: deps.Store, portal: deps.Portal, metrics: deps.Metrics, lease: cfg.HandlerTimeout + 5*time.Second,
+					log: deps.Log}).Handle})
 	}
 	for _, s := range specs {
 		if err := r.addHandler(s, poison); err != nil {
@@ -256,7 +272,8 @@ func (r *Router) Run(ctx context.Context) error {
 		}()
 	}
 	trimmer := &Trimmer{Store: r.deps.Store, Retention: r.cfg.StreamRetention, Log: r.deps.Log,
-		Topics: []string{TopicDossierStatusChanged, TopicDeliveryRequested, TopicNotificationRequested, TopicPaymentSettled}}
+		Topics: []string{TopicDossierStatusChanged, TopicDeliveryRequested, TopicNotificationRequested, TopicPaymentSettled,
+			TopicResultDelivered}}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -15,6 +15,9 @@ const (
 	// TopicPaymentSettled is the payment state machine's outbox: one event per transition
 	// (paid, failed, expired, cancelled), written atomically with the transition itself.
 	TopicPaymentSettled = "payment.settled"
+	// TopicResultDelivered carries results the post delivered to the citizen, on their way to the
+	// portal as returned dossiers (status 10). The tracking poller writes it.
+	TopicResultDelivered = "delivery.result_delivered"
 )
 
 // Handler names say where the message goes. They are consumer group names and metric labels.
@@ -24,12 +27,15 @@ const (
 	HandlerDeadLetterToOnestop   = "deadletter_to_onestop"
 	HandlerPaymentToOnestop      = "payment_settled_to_onestop"
 	HandlerPaymentToPortal       = "payment_settled_to_portal"
+	HandlerDeliveryToPostal      = "delivery_requested_to_vnpost"
+	HandlerDeliveredToPortal     = "result_delivered_to_portal"
 )
 
 // Partners, as named in metrics, breakers, pause switches and retry schedules.
 const (
 	PartnerPortal  = "dvcqg"
 	PartnerOnestop = "onestop"
+	PartnerPostal  = "vnpost"
 )
 
 // TopicForEventType maps an inbound CloudEvent type to its topic ("" for an unknown type).

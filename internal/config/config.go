@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,7 @@ type Config struct {
 	Onestop  OnestopConfig            `yaml:"onestop"`
 	Partners map[string]PartnerConfig `yaml:"partners"`
 	Payments PaymentsConfig           `yaml:"payments"`
+	Postal   PostalConfig             `yaml:"postal"`
 }
 
 // LogConfig sets the logger.
@@ -233,6 +235,7 @@ func Defaults() Config {
 		},
 		Onestop:  OnestopConfig{Dialect: "webhook"},
 		Payments: defaultPayments(),
+		Postal:   defaultPostal(),
 	}
 }
 
@@ -252,6 +255,7 @@ func DevProfile() Config {
 	c.Portal.Submissions.Interval = 5 * time.Second
 	c.Onestop.Secrets = []string{DemoOnestopSecret}
 	devPayments(&c.Payments)
+	devPostal(&c.Postal)
 	// Short first steps so a demo sees a retry happen; the tail is the production schedule.
 	c.Retry.Schedule = append([]time.Duration{time.Second, 5 * time.Second}, c.Retry.Schedule[1:]...)
 	return c
@@ -291,7 +295,7 @@ func decodeYAML(raw []byte, c *Config) error {
 		return err
 	}
 	var errs []error
-	for _, k := range append(secretYAMLKeys(probe), paymentSecretYAMLKeys(probe)...) {
+	for _, k := range slices.Concat(secretYAMLKeys(probe), paymentSecretYAMLKeys(probe), postalSecretYAMLKeys(probe)) {
 		errs = append(errs, fmt.Errorf("%s: secrets are not read from the config file; use the environment or a _FILE variable", k))
 	}
 	if len(errs) > 0 {
@@ -433,6 +437,7 @@ func applyEnv(c *Config, env func(string) string) error {
 	}
 	errs = append(errs, applyPaymentsEnv(&c.Payments, get, secret, dur)...)
 	applyNationalEnv(&c.Portal, get, dur)
+	applyPostalEnv(&c.Postal, get, secret, dur)
 	return errors.Join(errs...)
 }
 
@@ -483,6 +488,7 @@ func (c *Config) fillDerived() {
 			c.Onestop.URL = c.HTTP.PublicURL + "/sandbox/onestop/notifications"
 		}
 		FillDevPaymentURLs(&c.Payments, c.HTTP.PublicURL)
+		FillDevPostalURL(&c.Postal, c.HTTP.PublicURL)
 	}
 }
 
@@ -608,6 +614,7 @@ func (c *Config) Validate() error {
 	}
 	validatePayments(c.Payments, c.Profile == ProfileDev, bad)
 	validateNational(c.Portal, bad)
+	validatePostal(c.Postal, c.Profile == ProfileDev, bad)
 	return errors.Join(errs...)
 }
 
