@@ -6,7 +6,9 @@
 // PARTNERSIM_PORTAL_USERNAME, PARTNERSIM_PORTAL_PASSWORD, PARTNERSIM_PORTAL_DSTCODE,
 // PARTNERSIM_ONESTOP_SECRETS (comma separated whsec_... secrets), PARTNERSIM_VNPAY_TMN_CODE,
 // PARTNERSIM_VNPAY_SECRET, PARTNERSIM_PAYGOV_CLIENT_ID, PARTNERSIM_PAYGOV_KEY1,
-// PARTNERSIM_PAYGOV_KEY2 and PARTNERSIM_BANK_SECRET (the dev profile's bank). The payment
+// PARTNERSIM_PAYGOV_KEY2, PARTNERSIM_BANK_SECRET (the dev profile's bank), PARTNERSIM_VNPOST_USERNAME,
+// PARTNERSIM_VNPOST_PASSWORD (MyVNPost), PARTNERSIM_NGSP_CLIENT_ID, PARTNERSIM_NGSP_CLIENT_SECRET and
+// PARTNERSIM_NGSP_CUSTOMER_CODE (NGSP). The payment
 // sandboxes send their callbacks to PARTNERSIM_GATEWAY_URL (default http://127.0.0.1:8080) and
 // give payment URLs under PARTNERSIM_PUBLIC_URL (default http://<addr>).
 package main
@@ -47,6 +49,11 @@ func main() {
 		b.Secret = envOr("PARTNERSIM_BANK_SECRET", b.Secret)
 		creds.Banks[name] = b
 	}
+	creds.VNPostUser = envOr("PARTNERSIM_VNPOST_USERNAME", creds.VNPostUser)
+	creds.VNPostPassword = envOr("PARTNERSIM_VNPOST_PASSWORD", creds.VNPostPassword)
+	creds.NGSPClientID = envOr("PARTNERSIM_NGSP_CLIENT_ID", creds.NGSPClientID)
+	creds.NGSPClientSecret = envOr("PARTNERSIM_NGSP_CLIENT_SECRET", creds.NGSPClientSecret)
+	creds.NGSPCustomerCode = envOr("PARTNERSIM_NGSP_CUSTOMER_CODE", creds.NGSPCustomerCode)
 	creds.GatewayURL = envOr("PARTNERSIM_GATEWAY_URL", "http://127.0.0.1:8080")
 	creds.PublicURL = envOr("PARTNERSIM_PUBLIC_URL", "http://"+*addr)
 	set := sandboxes.New(creds)
@@ -65,7 +72,7 @@ func main() {
 		_ = srv.Shutdown(sctx)
 	}()
 	log.Info("partner sandboxes listening", "addr", *addr, "portal", "/sandbox/dvcqg/", "onestop", "/sandbox/onestop/",
-		"vnpay", "/sandbox/vnpay/", "paygov", "/sandbox/paygov/", "bank", "/sandbox/bank/", "gateway", creds.GatewayURL)
+		"vnpay", "/sandbox/vnpay/", "paygov", "/sandbox/paygov/", "bank", "/sandbox/bank/", "vnpost", "/sandbox/vnpost/", "gateway", creds.GatewayURL)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("serving", "err", err)
 		os.Exit(1)

@@ -11,6 +11,7 @@ import (
 	"github.com/egov-vn/gateway/connectors/bank/vietqr"
 	onestopsandbox "github.com/egov-vn/gateway/connectors/onestop/sandbox"
 	portalsandbox "github.com/egov-vn/gateway/connectors/portal/sandbox"
+	postalsandbox "github.com/egov-vn/gateway/connectors/postal/sandbox"
 	"github.com/egov-vn/gateway/internal/config"
 )
 
@@ -21,6 +22,7 @@ type Set struct {
 	VNPay   *banksandbox.VNPay
 	PayGov  *banksandbox.PayGov
 	Banks   *banksandbox.Banks
+	VNPost  *postalsandbox.Sandbox
 	handler http.Handler
 }
 
@@ -28,6 +30,9 @@ type Set struct {
 type Credentials struct {
 	PortalUser, PortalPassword, PortalDstCode string
 	OnestopSecrets                            []string
+	// VNPost accounts: MyVNPost user and password, NGSP client, secret and customer code.
+	VNPostUser, VNPostPassword                       string
+	NGSPClientID, NGSPClientSecret, NGSPCustomerCode string
 
 	VNPayTmnCode, VNPaySecret              string
 	PayGovClientID, PayGovKey1, PayGovKey2 string
@@ -51,7 +56,9 @@ func DevCredentials() Credentials {
 	return Credentials{
 		PortalUser: config.DemoPortalUser, PortalPassword: config.DemoPortalPassword, PortalDstCode: config.DemoDstCode,
 		OnestopSecrets: []string{config.DemoOnestopSecret},
-		VNPayTmnCode:   config.DemoVNPayTmnCode, VNPaySecret: config.DemoVNPaySecret,
+		VNPostUser:     config.DemoVNPostUser, VNPostPassword: config.DemoVNPostPassword,
+		NGSPClientID: config.DemoNGSPClientID, NGSPClientSecret: config.DemoNGSPClientSecret, NGSPCustomerCode: config.DemoNGSPCustomerCode,
+		VNPayTmnCode: config.DemoVNPayTmnCode, VNPaySecret: config.DemoVNPaySecret,
 		PayGovClientID: config.DemoPayGovClient, PayGovKey1: config.DemoPayGovKey1, PayGovKey2: config.DemoPayGovKey2,
 		Banks: map[string]BankCredentials{config.DemoBank: {Secret: config.DemoBankSecret,
 			Accounts: []vietqr.Account{{BIN: config.DemoBankBIN, Number: config.DemoAccount, Name: "UBND TINH LANG SON"}}}},
@@ -74,6 +81,8 @@ func New(c Credentials) *Set {
 			PublicURL: c.PublicURL + "/sandbox/paygov", ConfirmURL: c.GatewayURL + "/v1/callbacks/paygov/confirm",
 			BillURL: c.GatewayURL + "/v1/callbacks/paygov/bill", Retry: c.Retry}),
 		Banks: banksandbox.NewBanks(banks, c.Retry),
+		VNPost: postalsandbox.New(postalsandbox.Config{MyVNPostUser: c.VNPostUser, MyVNPostPassword: c.VNPostPassword,
+			NGSPClientID: c.NGSPClientID, NGSPClientSecret: c.NGSPClientSecret, NGSPCustomerCode: c.NGSPCustomerCode}),
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/dvcqg/", http.StripPrefix("/sandbox/dvcqg", s.Portal.Handler()))
@@ -81,6 +90,7 @@ func New(c Credentials) *Set {
 	mux.Handle("/sandbox/vnpay/", http.StripPrefix("/sandbox/vnpay", s.VNPay.Handler()))
 	mux.Handle("/sandbox/paygov/", http.StripPrefix("/sandbox/paygov", s.PayGov.Handler()))
 	mux.Handle("/sandbox/bank/", http.StripPrefix("/sandbox/bank", s.Banks.Handler()))
+	mux.Handle("/sandbox/vnpost/", http.StripPrefix("/sandbox/vnpost", s.VNPost.Handler()))
 	s.handler = mux
 	return s
 }
