@@ -179,6 +179,9 @@ func testCreateAgain(t *testing.T, f Factory) {
 	if n := len(sb.Orders()); n != 1 {
 		t.Fatalf("sandbox holds %d orders, want 1", n)
 	}
+	if n := sb.DuplicateCreates(); n != 0 {
+		t.Fatalf("the retried create reached the partner's create %d times; it must look the order up first", n)
+	}
 	if h := mustOrder(t, sb, o.Number).History; len(h) != 1 {
 		t.Fatalf("history after a retried create = %+v, want one entry", h)
 	}

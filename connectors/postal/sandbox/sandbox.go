@@ -119,6 +119,8 @@ type Sandbox struct {
 	nextID  int64
 	seq     int64
 	logins  map[string]int
+	// duplicates counts creates refused because the order number existed.
+	duplicates int
 }
 
 // New builds a sandbox accepting the accounts of cfg.
@@ -175,6 +177,14 @@ func (s *Sandbox) Logins(dialect string) int {
 	return s.logins[dialect]
 }
 
+// DuplicateCreates counts the creates refused because their order number existed: a dialect
+// that looks an order up before creating it again causes none when it retries alone.
+func (s *Sandbox) DuplicateCreates() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.duplicates
+}
+
 // ExpireTokens invalidates every token, as the partner does when they expire.
 func (s *Sandbox) ExpireTokens() int {
 	s.mu.Lock()
@@ -214,6 +224,7 @@ func (s *Sandbox) Reset() {
 	clear(s.orders)
 	s.records = nil
 	clear(s.logins)
+	s.duplicates = 0
 	s.mu.Unlock()
 	s.requests.Store(0)
 	s.faults.Set(faults.Settings{})
@@ -306,6 +317,7 @@ func (s *Sandbox) create(o *Order) (Order, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, exists := s.orders[o.Number]; exists {
+		s.duplicates++
 		return Order{}, false
 	}
 	s.seq++

@@ -89,8 +89,8 @@ func TestMyVNPostCreateDuplicateAndAuth(t *testing.T) {
 	if code, body = f.do(t, "POST", "/myvnpost/api/orders", h, mvOrder); code != 409 || !strings.Contains(body, "ORDER_EXISTS") {
 		t.Fatalf("second create = %d %s, want 409 ORDER_EXISTS", code, body)
 	}
-	if n := len(f.sb.Orders()); n != 1 {
-		t.Fatalf("orders = %d, want 1", n)
+	if n := len(f.sb.Orders()); n != 1 || f.sb.DuplicateCreates() != 1 {
+		t.Fatalf("orders = %d, duplicates refused = %d, want 1 and 1", n, f.sb.DuplicateCreates())
 	}
 	o, _ := f.sb.Order("H37-1-R")
 	// Tariff: 18,000 CTN001 base, no weight above 500 g, COD fee max(1%, 10,000).
