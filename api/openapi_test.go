@@ -48,6 +48,10 @@ var contractOperations = []string{
 	"GET /admin/v1/evidence/{date}",
 	"GET /admin/v1/evidence/{date}/verify",
 	"GET /admin/v1/dossiers/{dossier_code}",
+	"GET /admin/v1/sync/drift/{date}",
+	"POST /admin/v1/sync/drift/{date}",
+	"POST /admin/v1/sync/replay",
+	"GET /admin/v1/sync/replay/{job}",
 }
 
 func loadSpec(t *testing.T) *openapi3.T {

@@ -24,6 +24,7 @@ import (
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/partnerhttp"
 	"github.com/egov-vn/gateway/internal/payments"
+	"github.com/egov-vn/gateway/internal/portalsync"
 	"github.com/egov-vn/gateway/internal/reconcile"
 	"github.com/egov-vn/gateway/internal/sandboxes"
 	"github.com/egov-vn/gateway/internal/store"
@@ -49,6 +50,14 @@ type App struct {
 	// the callbacks it kept and those it lost.
 	Evidence        *evidence.Log
 	EvidenceMetrics *observability.EvidenceMetrics
+	// DeliveryMetrics are the postal delivery metrics; Tracker polls the postal partner for
+	// tracking records (nil when postal delivery is off).
+	DeliveryMetrics *observability.DeliveryMetrics
+	Tracker         *routing.Tracker
+	// Drift compares the portal's dossiers with what was synced (daily, and on demand); Resync
+	// re-sends the last synced state of many dossiers.
+	Drift  *portalsync.Verifier
+	Resync *portalsync.Replayer
 
 	apiLn, adminLn net.Listener
 	api, admin     *http.Server
@@ -78,6 +87,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 			cfg.Onestop.URL = public + "/sandbox/onestop/notifications"
 		}
 		cfg.Payments.RewritePaymentURLs(cfg.HTTP.PublicURL, public)
+		cfg.Postal.RewritePostalURL(cfg.HTTP.PublicURL, public)
 		cfg.HTTP.PublicURL = public
 		a.cfg = cfg
 	}
@@ -87,6 +97,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 			cfg.HTTP.PublicURL = "http://" + a.apiLn.Addr().String()
 		}
 		config.FillDevPaymentURLs(&cfg.Payments, cfg.HTTP.PublicURL)
+		config.FillDevPostalURL(&cfg.Postal, cfg.HTTP.PublicURL)
 		a.cfg = cfg
 	}
 	if err := a.build(ctx); err != nil {
@@ -130,6 +141,9 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("building portal dialect: %w", err)
 	}
+	if err := a.buildPortalSync(portal); err != nil {
+		return err
+	}
 	onestopClient, err := a.partnerClient(routing.PartnerOnestop, cfg.Onestop.URL, []string{"notify"})
 	if err != nil {
 		return err
@@ -139,6 +153,10 @@ func (a *App) build(ctx context.Context) error {
 		return fmt.Errorf("building one-stop notifier: %w", err)
 	}
 
+	post, delivery, err := a.buildPostal()
+	if err != nil {
+		return err
+	}
 	a.Router, err = routing.New(routing.Config{
 		Replica:            cfg.Routing.Replica,
 		Consumers:          cfg.Routing.ConsumersPerHandler,
@@ -153,9 +171,18 @@ func (a *App) build(ctx context.Context) error {
 		CloseTimeout:       cfg.Routing.ShutdownGrace,
 		StreamRetention:    cfg.Routing.StreamRetention,
 		Schedule:           cfg.RetrySchedule,
-	}, routing.Deps{Store: a.Store, Log: a.log, Metrics: a.Metrics, Portal: portal, Notifier: notifier, Pauses: a.Pauses})
+	}, routing.Deps{Store: a.Store, Log: a.log, Metrics: a.Metrics, Portal: portal, Notifier: notifier, Pauses: a.Pauses,
+		Postal: post, Delivery: delivery, DeliveryMetrics: a.DeliveryMetrics})
 	if err != nil {
 		return err
+	}
+
+	if post != nil {
+		a.Tracker, err = routing.NewTracker(routing.Tracker{Store: a.Store, Postal: post, Metrics: a.DeliveryMetrics, Log: a.log,
+			Interval: cfg.Postal.PollInterval, Timeout: cfg.Postal.PollTimeout})
+		if err != nil {
+			return err
+		}
 	}
 
 	a.Metrics.Registry.MustRegister(routing.NewCollector(a.Router), observability.NewBreakerCollector(a.breakerStates))
@@ -208,6 +235,7 @@ func (a *App) build(ctx context.Context) error {
 		},
 		Reconciliation: &httpapi.Reconciliation{Reconciler: a.Reconciler},
 		Evidence:       &httpapi.Evidence{Log: a.Evidence},
+		PortalSync:     &httpapi.PortalSync{Verifier: a.Drift, Replayer: a.Resync},
 	}))
 	return nil
 }
@@ -270,10 +298,18 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	errc := make(chan error, 3)
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(5)
+	go func() {
+		defer wg.Done()
+		a.runPortalSync(ctx)
+	}()
 	go func() {
 		defer wg.Done()
 		a.Pauses.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		a.runTracking(ctx)
 	}()
 	go func() {
 		defer wg.Done()

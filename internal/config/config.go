@@ -44,6 +44,8 @@ type Config struct {
 	Partners map[string]PartnerConfig `yaml:"partners"`
 	Payments PaymentsConfig           `yaml:"payments"`
 	Postal   PostalConfig             `yaml:"postal"`
+	// PortalSync tunes the status reconciliation with the portal and the bulk re-sync.
+	PortalSync PortalSyncConfig `yaml:"portal_sync"`
 }
 
 // LogConfig sets the logger.
@@ -233,9 +235,10 @@ func Defaults() Config {
 			Submissions:     defaultSubmissions(),
 			Catalog:         defaultCatalog(),
 		},
-		Onestop:  OnestopConfig{Dialect: "webhook"},
-		Payments: defaultPayments(),
-		Postal:   defaultPostal(),
+		Onestop:    OnestopConfig{Dialect: "webhook"},
+		Payments:   defaultPayments(),
+		Postal:     defaultPostal(),
+		PortalSync: defaultPortalSync(),
 	}
 }
 
@@ -438,6 +441,7 @@ func applyEnv(c *Config, env func(string) string) error {
 	errs = append(errs, applyPaymentsEnv(&c.Payments, get, secret, dur)...)
 	applyNationalEnv(&c.Portal, get, dur)
 	applyPostalEnv(&c.Postal, get, secret, dur)
+	errs = append(errs, applyPortalSyncEnv(&c.PortalSync, get)...)
 	return errors.Join(errs...)
 }
 
@@ -615,6 +619,7 @@ func (c *Config) Validate() error {
 	validatePayments(c.Payments, c.Profile == ProfileDev, bad)
 	validateNational(c.Portal, bad)
 	validatePostal(c.Postal, c.Profile == ProfileDev, bad)
+	validatePortalSync(c.PortalSync, bad)
 	return errors.Join(errs...)
 }
 

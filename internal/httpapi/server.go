@@ -49,6 +49,8 @@ var AdminRoutes = []string{
 	"POST /admin/v1/reconciliation/{date}",
 	"GET /admin/v1/evidence/{date}",
 	"GET /admin/v1/evidence/{date}/verify",
+	// Bound by name (PortalSync.routes), not by index.
+	RouteDriftGet, RouteDriftRun, RouteResyncStart, RouteResyncGet,
 }
 
 // APIConfig builds the API listener's handler.
@@ -107,6 +109,8 @@ type AdminConfig struct {
 	Reconciliation *Reconciliation
 	// Evidence serves the evidence log of the callbacks.
 	Evidence *Evidence
+	// PortalSync serves the drift reports and the re-sync jobs.
+	PortalSync *PortalSync
 }
 
 // NewAdmin returns the admin listener's handler.
@@ -145,6 +149,9 @@ func NewAdmin(c AdminConfig) http.Handler {
 		c.Evidence.list, c.Evidence.verify,
 	} {
 		handle(AdminRoutes[4+i], requireToken(admin, h))
+	}
+	for route, h := range c.PortalSync.routes() {
+		handle(route, requireToken(admin, h))
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w, r, "Route") }))
 	return mux
