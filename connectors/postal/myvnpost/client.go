@@ -179,7 +179,7 @@ func (c *Client) lookup(ctx context.Context, number string) (postal.Created, err
 	err := c.call(ctx, OpLookup, func(r *resty.Request) (*resty.Response, error) {
 		return r.Get(pathOrders + "/" + url.PathEscape(number))
 	}, &rep)
-	if dialect.Status(err) == http.StatusNotFound {
+	if errors.Is(err, errUnknownOrder) {
 		return postal.Created{}, postal.ErrNotFound
 	}
 	if err != nil {
@@ -197,6 +197,13 @@ func (c *Client) lookup(ctx context.Context, number string) (postal.Created, err
 }
 
 var errMalformed = errors.New("malformed reply")
+
+// errUnknownOrder is the partner's own answer that it has no order of that number: HTTP 404 with
+// code NOT_FOUND [assumed]. Any other 404 is a wrong endpoint (dialect.Classify).
+var errUnknownOrder = errors.New("partner has no such order")
+
+// codeNotFound is the partner's code of errUnknownOrder.
+const codeNotFound = "NOT_FOUND"
 
 func fromReply(number string, rep orderReply) (postal.Created, error) {
 	if rep.OriginalID == "" || rep.Status == nil || *rep.Status < 0 {
@@ -288,7 +295,7 @@ func (c *Client) Cancel(ctx context.Context, number string) error {
 	err := c.call(ctx, OpCancel, func(r *resty.Request) (*resty.Response, error) {
 		return r.Post(pathOrders + "/" + url.PathEscape(number) + "/cancel")
 	}, &rep)
-	if dialect.Status(err) == http.StatusNotFound {
+	if errors.Is(err, errUnknownOrder) {
 		return failure.MarkPermanent(fmt.Errorf("cancelling order: %w", postal.ErrNotFound))
 	}
 	if err != nil {
@@ -311,6 +318,14 @@ func (c *Client) call(ctx context.Context, op string, send func(*resty.Request) 
 		resp, err := c.http.Do(ctx, op, func(r *resty.Request) (*resty.Response, error) {
 			return send(r.SetHeader("token", tok).SetHeader("Accept", "application/json"))
 		})
+		if dialect.Status(err) == http.StatusNotFound && resp != nil {
+			var body struct {
+				Code string `json:"code"`
+			}
+			if json.Unmarshal(resp.Body(), &body) == nil && body.Code == codeNotFound {
+				return fmt.Errorf("%w: %w", errUnknownOrder, err)
+			}
+		}
 		err = dialect.Classify(err)
 		if errors.Is(err, dialect.ErrAuth) && attempt == 1 {
 			c.tokens.Invalidate(tok)

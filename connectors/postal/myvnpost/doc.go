@@ -13,6 +13,8 @@
 //	POST {base}/api/orders             {orderCreationStatus, informationOrder} → {originalID,
 //	                                   totalFee, status}; 409 when the order number exists
 //	GET  {base}/api/orders/{number}    the order: {orderNumber, originalID, totalFee, status}; 404
+//	                                   {code: "NOT_FOUND"} when unknown (another 404 is a wrong
+//	                                   base URL: transient)
 //	GET  {base}/api/tracking?lastId=N&pageSize=M
 //	                                   {items: [{id, orderNumber, originalID, status, statusName,
 //	                                   time (yyyyMMddHHmmss, Asia/Ho_Chi_Minh), postOfficeCode}]}

@@ -2,6 +2,7 @@ package myvnpost
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/egov-vn/gateway/connectors/postal"
 	"github.com/egov-vn/gateway/connectors/postal/address"
 	"github.com/egov-vn/gateway/connectors/postal/internal/dialect"
+	"github.com/egov-vn/gateway/internal/failure"
 	"github.com/egov-vn/gateway/internal/partnerhttp"
 )
 
@@ -156,5 +158,40 @@ func TestTrackingSkipsUnreadableRecords(t *testing.T) {
 		if _, _, err := c.Track(t.Context(), bad); err == nil {
 			t.Errorf("cursor %q accepted", bad)
 		}
+	}
+}
+
+// A 404 that is not the partner's NOT_FOUND answer means a wrong base URL: transient, and
+// nothing is created on the strength of it.
+func TestWrongBaseURLIsTransient(t *testing.T) {
+	t.Parallel()
+	creates := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == pathLogin:
+			_, _ = w.Write([]byte(`{"token":"t","expiresIn":3600}`))
+		case r.Method == http.MethodPost && r.URL.Path == pathOrders:
+			creates++
+			w.WriteHeader(http.StatusInternalServerError)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	hc, _ := partnerhttp.New(partnerhttp.Config{Partner: "vnpost", BaseURL: srv.URL})
+	r, _ := address.Default()
+	c, err := New(Config{Username: "u", Password: "p", Resolver: r}, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := postal.Order{Number: "H37-1-R", Kind: postal.KindDeliverResult,
+		Sender:   postal.Party{Name: "UBND", Phone: "0205381234", Address: "Số 1", ProvinceCode: "20", CommuneCode: "05977"},
+		Receiver: postal.Party{Name: "Lê Văn Bình", Phone: "0987654321", Address: "Số 2", ProvinceCode: "20", CommuneCode: "06613"}}
+	_, err = c.CreateOrder(t.Context(), o)
+	if err == nil || failure.IsPermanent(err) || errors.Is(err, postal.ErrNotFound) || creates != 0 {
+		t.Fatalf("create behind a plain 404 look-up: %v (creates %d), want a transient error and no create", err, creates)
+	}
+	if err := c.Cancel(t.Context(), "H37-1-R"); err == nil || failure.IsPermanent(err) {
+		t.Fatalf("cancel behind a plain 404: %v, want transient", err)
 	}
 }

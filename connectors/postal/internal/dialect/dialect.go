@@ -159,9 +159,11 @@ func Status(err error) int {
 // call once (a refused call was not carried out).
 var ErrAuth = errors.New("postal partner refused the token")
 
-// Classify reads a partnerhttp error: 401 → ErrAuth (transient if it persists), other 4xx except
+// Classify reads a partnerhttp error: 401 → ErrAuth (transient if it persists); 404 → transient,
+// since a dialect recognises the partner's own "no such order" before calling this and any other
+// 404 means a wrong base URL, which ops must fix without losing the shipments; other 4xx except
 // those the classifier keeps transient (408, 409, 423, 425, 429) → postal.ErrRejected
-// (permanent), anything else (5xx, timeouts, a connection dropped) unchanged, hence transient.
+// (permanent); anything else (5xx, timeouts, a connection dropped) unchanged, hence transient.
 func Classify(err error) error {
 	if err == nil {
 		return nil
@@ -169,6 +171,8 @@ func Classify(err error) error {
 	switch code := Status(err); {
 	case code == http.StatusUnauthorized:
 		return fmt.Errorf("%w: %w", ErrAuth, err)
+	case code == http.StatusNotFound:
+		return failure.MarkTransient(fmt.Errorf("partner endpoint not found (check the base URL): %w", err))
 	case code >= 400 && code < 500 && failure.Classify(err) == failure.Permanent:
 		return failure.MarkPermanent(fmt.Errorf("%w: %w", postal.ErrRejected, err))
 	}

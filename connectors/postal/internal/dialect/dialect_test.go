@@ -83,12 +83,12 @@ func TestClassify(t *testing.T) {
 	if err := Classify(status(401)); !errors.Is(err, ErrAuth) || failure.IsPermanent(err) {
 		t.Errorf("401 → %v, want ErrAuth, transient", err)
 	}
-	for _, code := range []int{400, 403, 404, 422} {
+	for _, code := range []int{400, 403, 422} {
 		if err := Classify(status(code)); !errors.Is(err, postal.ErrRejected) || !failure.IsPermanent(err) {
 			t.Errorf("%d → %v, want a permanent ErrRejected", code, err)
 		}
 	}
-	for _, code := range []int{408, 409, 429, 500, 502, 503} {
+	for _, code := range []int{404, 408, 409, 429, 500, 502, 503} {
 		if err := Classify(status(code)); errors.Is(err, postal.ErrRejected) || failure.IsPermanent(err) {
 			t.Errorf("%d → %v, want transient", code, err)
 		}

@@ -24,6 +24,7 @@ type Cache struct {
 	mu      sync.Mutex
 	value   string
 	renewAt time.Time
+	expires time.Time
 	flight  *flight
 }
 
@@ -45,9 +46,11 @@ func New(fetch func(ctx context.Context) (Token, error), renewBefore time.Durati
 // ErrEmpty is a login answer without a token or with a lifetime that is not positive.
 var ErrEmpty = errors.New("login answer holds no usable token")
 
-// Get returns the cached token, logging in when there is none or it is due for renewal. The
-// login runs detached from the caller's cancellation, so one caller giving up does not fail the
-// others waiting for the same login; each caller still stops waiting when its own context ends.
+// Get returns the cached token, logging in when there is none or it is due for renewal. When a
+// renewal fails while the current token has not expired yet, that token is still used (the next
+// call tries the renewal again). The login runs detached from the caller's cancellation, so one
+// caller giving up does not fail the others waiting for the same login; each caller still stops
+// waiting when its own context ends.
 func (c *Cache) Get(ctx context.Context) (string, error) {
 	c.mu.Lock()
 	if c.value != "" && c.now().Before(c.renewAt) {
@@ -64,6 +67,14 @@ func (c *Cache) Get(ctx context.Context) (string, error) {
 	c.mu.Unlock()
 	select {
 	case <-f.done:
+		if f.err != nil {
+			c.mu.Lock()
+			v, ok := c.value, c.value != "" && c.now().Before(c.expires)
+			c.mu.Unlock()
+			if ok {
+				return v, nil
+			}
+		}
 		return f.value, f.err
 	case <-ctx.Done():
 		return "", ctx.Err()
@@ -79,7 +90,7 @@ func (c *Cache) run(ctx context.Context, f *flight) {
 	c.mu.Lock()
 	if err == nil {
 		margin := min(c.renewBefore, t.Lifetime/2)
-		c.value, c.renewAt = t.Value, issued.Add(t.Lifetime-margin)
+		c.value, c.renewAt, c.expires = t.Value, issued.Add(t.Lifetime-margin), issued.Add(t.Lifetime)
 	}
 	c.flight = nil
 	c.mu.Unlock()

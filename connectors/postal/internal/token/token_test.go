@@ -145,3 +145,33 @@ func TestCallerCancellation(t *testing.T) {
 		t.Fatalf("the login of a cancelled caller still serves the next: %q, %v", v, err)
 	}
 }
+
+func TestFailedRenewalKeepsTheUnexpiredToken(t *testing.T) {
+	t.Parallel()
+	clk := &clock{t: time.Unix(0, 0)}
+	fail := false
+	var n atomic.Int32
+	c := New(func(context.Context) (Token, error) {
+		if fail {
+			return Token{}, errors.New("partner login down")
+		}
+		n.Add(1)
+		return Token{Value: "tok-" + strconv.Itoa(int(n.Load())), Lifetime: time.Hour}, nil
+	}, 5*time.Minute, clk.now)
+	if v, err := c.Get(t.Context()); err != nil || v != "tok-1" {
+		t.Fatal(v, err)
+	}
+	fail = true
+	clk.add(56 * time.Minute) // due for renewal, not expired
+	if v, err := c.Get(t.Context()); err != nil || v != "tok-1" {
+		t.Fatalf("failed renewal before expiry = %q, %v; want the current token", v, err)
+	}
+	clk.add(4 * time.Minute) // expired
+	if _, err := c.Get(t.Context()); err == nil {
+		t.Fatal("an expired token was used after a failed renewal")
+	}
+	fail = false
+	if v, err := c.Get(t.Context()); err != nil || v != "tok-2" {
+		t.Fatalf("renewal once the login is back = %q, %v", v, err)
+	}
+}
