@@ -23,8 +23,9 @@
 //	Inspection and control (no faults apply to them, no secrets in them):
 //	GET  /orders                                every order received, with its status history
 //	GET  /orders/{order}                        one order
-//	POST /orders/{order}/advance                next status of the normal path 1→4→6→7→10→12→14,
-//	                                            or {"status": N}; a tracking record for it
+//	POST /orders/{order}/advance                next status of the normal path 1→4→6→7→10→12→14
+//	                                            (a MyVNPost draft, orderCreationStatus 0, goes to 1
+//	                                            first), or {"status": N}; a tracking record for it
 //	GET|PUT /faults                             internal/faults settings, on the partner paths
 //	POST /tokens/expire                         invalidates every token of both dialects
 //

@@ -41,7 +41,7 @@ type mvCreateRequest struct {
 }
 
 type mvOrderReply struct {
-	OrderNumber string `json:"orderNumber"`
+	OrderNumber string `json:"orderNumber,omitempty"`
 	OriginalID  string `json:"originalID"`
 	TotalFee    int64  `json:"totalFee"`
 	Status      int    `json:"status"`

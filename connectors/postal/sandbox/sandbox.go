@@ -240,9 +240,9 @@ func (o *Order) clone() Order {
 	return c
 }
 
-// normalPath is the normal life of a shipment.
+// normalPath is the normal life of a shipment (a draft, orderCreationStatus 0, is confirmed first).
 var normalPath = []postal.Status{
-	postal.StatusCreated, postal.StatusPickingUp, postal.StatusPickedUp, postal.StatusAtPostOffice,
+	postal.StatusDraft, postal.StatusCreated, postal.StatusPickingUp, postal.StatusPickedUp, postal.StatusAtPostOffice,
 	postal.StatusInTransit, postal.StatusDelivering, postal.StatusDelivered,
 }
 
@@ -328,7 +328,11 @@ func (s *Sandbox) create(o *Order) (Order, bool) {
 	o.PartnerID = fmt.Sprintf("%s%09dVN", prefix, s.seq)
 	o.Fee = fee(o)
 	s.orders[o.Number] = o
-	s.setStatus(o, postal.StatusCreated)
+	first := postal.StatusCreated
+	if o.Dialect == MyVNPost && o.Creation == 0 {
+		first = postal.StatusDraft
+	}
+	s.setStatus(o, first)
 	return o.clone(), true
 }
 

@@ -323,3 +323,16 @@ func TestFaultsApplyToPartnerPathsOnly(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestMyVNPostDraftIsConfirmedByAdvance(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	h := map[string]string{"token": f.mvToken(t)}
+	draft := strings.Replace(mvOrder, `"orderCreationStatus":1`, `"orderCreationStatus":0`, 1)
+	if code, body := f.do(t, "POST", "/myvnpost/api/orders", h, draft); code != 200 || !strings.Contains(body, `"status":0`) || strings.Contains(body, "orderNumber") {
+		t.Fatalf("draft create = %d %s", code, body)
+	}
+	if code, body := f.do(t, "POST", "/orders/H37-1-R/advance", nil, ""); code != 200 || !strings.Contains(body, `"status":1`) {
+		t.Fatalf("advancing a draft = %d %s, want status 1", code, body)
+	}
+}
