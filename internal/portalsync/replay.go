@@ -21,7 +21,8 @@ package portalsync
 //
 // Keys (a job's keys share its hash tag): <prefix>:resync:{<job>} (hash), :codes (list), :lock;
 // <prefix>:resync:active (set of unfinished jobs), <prefix>:resync:request:<hash> (the job of a
-// request). A finished job is kept JobRetention.
+// request), <prefix>:resync:seq (numbers the jobs: rs-<yyyymmdd>-<n>). A finished job is kept
+// JobRetention.
 
 import (
 	"context"
@@ -152,7 +153,11 @@ func (r *Replayer) Create(ctx context.Context, req Request, actor string) (Job, 
 		return Job{}, false, fmt.Errorf("reading re-sync request: %w", err)
 	}
 	now := r.now()
-	id := "rs-" + now.In(vntime.Zone).Format("20060102-150405") + "-" + h[:8]
+	seq, err := r.Store.Client.Incr(ctx, r.Store.Keys.Prefix+":resync:seq").Result()
+	if err != nil {
+		return Job{}, false, fmt.Errorf("numbering re-sync job: %w", err)
+	}
+	id := "rs-" + now.In(vntime.Zone).Format("20060102") + "-" + strconv.FormatInt(seq, 10)
 	at := now.UTC().Format(time.RFC3339)
 	_, err = r.Store.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for chunk := range slices.Chunk(codes, 1000) {
