@@ -18,6 +18,7 @@ import (
 	"github.com/egov-vn/gateway/connectors/bank"
 	"github.com/egov-vn/gateway/connectors/onestop/webhook"
 	"github.com/egov-vn/gateway/connectors/portal/dvcqg"
+	"github.com/egov-vn/gateway/internal/catalog"
 	"github.com/egov-vn/gateway/internal/config"
 	"github.com/egov-vn/gateway/internal/evidence"
 	"github.com/egov-vn/gateway/internal/httpapi"
@@ -28,6 +29,7 @@ import (
 	"github.com/egov-vn/gateway/internal/reconcile"
 	"github.com/egov-vn/gateway/internal/sandboxes"
 	"github.com/egov-vn/gateway/internal/store"
+	"github.com/egov-vn/gateway/internal/submissions"
 	"github.com/egov-vn/gateway/routing"
 )
 
@@ -58,6 +60,11 @@ type App struct {
 	// re-sends the last synced state of many dossiers.
 	Drift  *portalsync.Verifier
 	Resync *portalsync.Replayer
+	// Catalog caches the national catalogues and keeps the procedure code mapping; Submissions
+	// brings the dossiers submitted on the national portal to the one-stop system (national.go).
+	Catalog         *catalog.Service
+	Submissions     *submissions.Poller
+	NationalMetrics *observability.NationalMetrics
 
 	apiLn, adminLn net.Listener
 	api, admin     *http.Server
@@ -130,7 +137,8 @@ func (a *App) build(ctx context.Context) error {
 	}
 	a.Pauses = routing.NewPauses(a.Store, windows, a.log)
 
-	portalClient, err := a.partnerClient(routing.PartnerPortal, cfg.Portal.BaseURL, []string{"login", "lookup_dossier", "sync_dossier", "add_progress"})
+	portalClient, err := a.partnerClient(routing.PartnerPortal, cfg.Portal.BaseURL, []string{"login", "lookup_dossier", "sync_dossier", "add_progress",
+		dvcqg.OpFetchSubmissions, dvcqg.OpAckSubmission, dvcqg.OpFetchCatalog})
 	if err != nil {
 		return err
 	}
@@ -152,6 +160,9 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("building one-stop notifier: %w", err)
 	}
+	if err := a.buildNational(portal); err != nil {
+		return err
+	}
 
 	post, delivery, err := a.buildPostal()
 	if err != nil {
@@ -171,8 +182,8 @@ func (a *App) build(ctx context.Context) error {
 		CloseTimeout:       cfg.Routing.ShutdownGrace,
 		StreamRetention:    cfg.Routing.StreamRetention,
 		Schedule:           cfg.RetrySchedule,
-	}, routing.Deps{Store: a.Store, Log: a.log, Metrics: a.Metrics, Portal: portal, Notifier: notifier, Pauses: a.Pauses,
-		Postal: post, Delivery: delivery, DeliveryMetrics: a.DeliveryMetrics})
+	}, routing.Deps{Store: a.Store, Log: a.log, Metrics: a.Metrics, Portal: portal, Notifier: a.Submissions.Notifier(notifier), Pauses: a.Pauses,
+		Procedures: a.Catalog, Postal: post, Delivery: delivery, DeliveryMetrics: a.DeliveryMetrics})
 	if err != nil {
 		return err
 	}
@@ -215,6 +226,7 @@ func (a *App) build(ctx context.Context) error {
 		a.Sandboxes = sandboxes.New(creds)
 		apiCfg.Sandbox = a.Sandboxes.Handler()
 	}
+	apiCfg.Catalog = &httpapi.Catalog{Service: a.Catalog}
 	a.api = a.server(httpapi.NewAPI(apiCfg))
 	a.admin = a.server(httpapi.NewAdmin(httpapi.AdminConfig{
 		Token: cfg.Admin.Token, Store: a.Store, Metrics: a.Metrics, Ready: a.Router.IsRunning, Dossier: dossier,
@@ -235,6 +247,7 @@ func (a *App) build(ctx context.Context) error {
 		},
 		Reconciliation: &httpapi.Reconciliation{Reconciler: a.Reconciler},
 		Evidence:       &httpapi.Evidence{Log: a.Evidence},
+		Catalog:        &httpapi.Catalog{Service: a.Catalog},
 		PortalSync:     &httpapi.PortalSync{Verifier: a.Drift, Replayer: a.Resync},
 	}))
 	return nil
@@ -298,6 +311,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 	errc := make(chan error, 3)
 	var wg sync.WaitGroup
+	a.runNational(ctx, &wg)
 	wg.Add(5)
 	go func() {
 		defer wg.Done()

@@ -87,11 +87,19 @@ type Service struct {
 
 func (s *Service) key(name string) string { return s.Store.Keys.Prefix + ":{catalog}:" + name }
 
-// Run refreshes at once and then every Interval until ctx ends. Refreshes another replica is
-// doing are skipped; every replica reads the sizes for its gauge at each tick.
-func (s *Service) Run(ctx context.Context) {
+// Run refreshes every Interval (and at once when onStart) until ctx ends. Refreshes another
+// replica is doing are skipped; every replica reads the sizes for its gauge at each tick.
+func (s *Service) Run(ctx context.Context, onStart bool) {
 	t := time.NewTicker(s.Interval)
 	defer t.Stop()
+	s.loadSizes(ctx)
+	if !onStart {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 	for {
 		if _, err := s.Refresh(ctx); err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil {
 			s.Log.Warn("refreshing national catalogues", "err", err)

@@ -18,6 +18,8 @@ type SubmissionsConfig struct {
 type CatalogConfig struct {
 	// Interval between refreshes (one replica refreshes at a time).
 	Interval time.Duration `yaml:"interval"`
+	// OnStart refreshes once at start-up instead of after the first Interval.
+	OnStart bool `yaml:"on_start"`
 }
 
 // DevAgencies are the agencies the dev profile serves: the sandbox's Lạng Sơn agencies.
@@ -27,7 +29,7 @@ func defaultSubmissions() SubmissionsConfig {
 	return SubmissionsConfig{Interval: 30 * time.Second, Batch: 100, MaxPages: 10, DedupTTL: 90 * 24 * time.Hour}
 }
 
-func defaultCatalog() CatalogConfig { return CatalogConfig{Interval: 6 * time.Hour} }
+func defaultCatalog() CatalogConfig { return CatalogConfig{Interval: 6 * time.Hour, OnStart: true} }
 
 // applyNationalEnv reads GATEWAY_PORTAL_AGENCIES (comma separated) and the intervals.
 func applyNationalEnv(p *PortalConfig, get func(string) (string, bool), dur func(string, *time.Duration)) {

@@ -22,6 +22,8 @@ var APIRoutes = []string{
 	"POST /v1/callbacks/paygov/confirm",
 	"POST /v1/callbacks/paygov/bill",
 	"POST /v1/callbacks/bank/{bank}/transactions",
+	// Bound by name (Catalog.apiRoutes), not by index.
+	RouteCatalogProcedures, RouteCatalogAgencies, RouteCatalogFields,
 }
 
 // Callback routes: each is answered by its partner's dialect, in the partner's own format.
@@ -49,6 +51,8 @@ var AdminRoutes = []string{
 	"POST /admin/v1/reconciliation/{date}",
 	"GET /admin/v1/evidence/{date}",
 	"GET /admin/v1/evidence/{date}/verify",
+	// Bound by name (Catalog.adminRoutes), not by index.
+	RouteCatalogMappings, RouteCatalogMappingSet, RouteCatalogMappingDelete, RouteCatalogRefresh,
 	// Bound by name (PortalSync.routes), not by index.
 	RouteDriftGet, RouteDriftRun, RouteResyncStart, RouteResyncGet,
 }
@@ -67,6 +71,8 @@ type APIConfig struct {
 	Evidence *evidence.Recorder
 	// Sandbox, when set, is mounted at /sandbox/ (dev profile).
 	Sandbox http.Handler
+	// Catalog serves the national catalogues.
+	Catalog *Catalog
 }
 
 // NewAPI returns the API listener's handler.
@@ -80,7 +86,12 @@ func NewAPI(c APIConfig) http.Handler {
 	handle(APIRoutes[1], requireToken(clients, c.Dossier))
 	handle(APIRoutes[2], requireToken(clients, http.HandlerFunc(c.Payments.Create)))
 	handle(APIRoutes[3], requireToken(clients, http.HandlerFunc(c.Payments.Get)))
+	catalogRoutes := c.Catalog.apiRoutes()
 	for _, route := range APIRoutes[4:] {
+		if h, ok := catalogRoutes[route]; ok {
+			handle(route, requireToken(clients, h))
+			continue
+		}
 		h := c.Callbacks[route]
 		if h == nil {
 			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w, r, "Callback") })
@@ -109,6 +120,8 @@ type AdminConfig struct {
 	Reconciliation *Reconciliation
 	// Evidence serves the evidence log of the callbacks.
 	Evidence *Evidence
+	// Catalog serves the procedure code mapping and the catalogue refresh.
+	Catalog *Catalog
 	// PortalSync serves the drift reports and the re-sync jobs.
 	PortalSync *PortalSync
 }
@@ -151,6 +164,9 @@ func NewAdmin(c AdminConfig) http.Handler {
 		handle(AdminRoutes[4+i], requireToken(admin, h))
 	}
 	for route, h := range c.PortalSync.routes() {
+		handle(route, requireToken(admin, h))
+	}
+	for route, h := range c.Catalog.adminRoutes() {
 		handle(route, requireToken(admin, h))
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { notFound(w, r, "Route") }))

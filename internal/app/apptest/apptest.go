@@ -73,6 +73,10 @@ func Config(t testing.TB, s Store) config.Config {
 	cfg.Retry.Schedule = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
 	cfg.Retry.PollInterval = 50 * time.Millisecond
 	cfg.Payments.SweepInterval = 100 * time.Millisecond
+	// Nothing calls the portal by itself: no submissions polled, no catalogue refreshed at start
+	// (tests that need them turn them on).
+	cfg.Portal.Agencies = nil
+	cfg.Portal.Catalog.OnStart = false
 	if s == RealRedis {
 		c := testredis.Client(t)
 		cfg.Redis.Embedded = false
