@@ -14,6 +14,9 @@
 //	partner resume NAME [-reason R]
 //	evidence list [-date D] [-limit N] [-cursor C] the payment callbacks received on a day
 //	evidence verify [-date D]                      check the day's evidence hash chain
+//	sync verify [-date D] [-stored]                the day's drift report against the portal
+//	sync replay -since T | -dossiers FILE [-wait]  re-send the last synced state of dossiers
+//	sync replay -job ID                            a re-sync job's progress
 //
 // The admin URL defaults to GATEWAY_ADMIN_URL or http://127.0.0.1:9090; the token to
 // GATEWAY_ADMIN_TOKEN (the dev profile's is demo-admin-token).
@@ -80,7 +83,13 @@ const usage = `usage: gatewayctl [-admin URL] [-token TOKEN] COMMAND
                                            default); -stored prints the stored report instead
   evidence list [-date yyyy-mm-dd] [-limit N] [-cursor C]   the payment callbacks received on a day
                                            (today in Vietnam by default), as kept in the evidence log
-  evidence verify [-date yyyy-mm-dd]       check the day's hash chain; exit 1 when it is broken`
+  evidence verify [-date yyyy-mm-dd]       check the day's hash chain; exit 1 when it is broken
+  sync verify [-date yyyy-mm-dd] [-stored] compare the dossiers synced on a day (yesterday in Vietnam by
+                                           default) with the portal now; -stored prints the stored report
+  sync replay -since RFC3339|yyyy-mm-dd | -dossiers FILE [-wait] [-actor A]
+                                           re-send the last synced state of those dossiers to the portal
+                                           (FILE: one code a line, - for stdin); -wait follows the job
+  sync replay -job ID                      a re-sync job's progress`
 
 var errUsage = errors.New("usage")
 
@@ -128,6 +137,8 @@ func dispatch(c client, args []string, stderr io.Writer) error {
 			return c.get(path)
 		}
 		return c.do(http.MethodPost, path, nil)
+	case args[0] == "sync":
+		return syncCmd(c, args[1:], stderr)
 	case cmd == "evidence list" || cmd == "evidence verify":
 		return evidence(c, args[1], args[2:], stderr)
 	case cmd == "partner pause" || cmd == "partner resume":
