@@ -278,6 +278,7 @@ const (
 	ReasonBadSignature        = "bad_signature"
 	ReasonMalformed           = "malformed"
 	ReasonStaleTimestamp      = "stale_timestamp"
+	ReasonReplayed            = "replayed" // a verified notification again inside its timestamp window
 	ReasonUnknownReference    = "unknown_reference"
 	ReasonAmountMismatch      = "amount_mismatch"
 	ReasonAlreadySettled      = "already_settled"
@@ -299,7 +300,7 @@ const (
 var CallbackReasons = []string{
 	ReasonBadSignature, ReasonMalformed, ReasonStaleTimestamp, ReasonUnknownReference, ReasonAmountMismatch,
 	ReasonAlreadySettled, ReasonConflict, ReasonClosed, ReasonUnknownBank, ReasonUnknownAccount,
-	ReasonNotConfigured, ReasonUnavailable,
+	ReasonNotConfigured, ReasonUnavailable, ReasonReplayed,
 }
 
 // RequestReasons are the reasons POST /v1/payments can be refused for.

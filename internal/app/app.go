@@ -229,7 +229,7 @@ func (a *App) build(ctx context.Context) error {
 	apiCfg.Catalog = &httpapi.Catalog{Service: a.Catalog}
 	a.api = a.server(httpapi.NewAPI(apiCfg))
 	a.admin = a.server(httpapi.NewAdmin(httpapi.AdminConfig{
-		Token: cfg.Admin.Token, Store: a.Store, Metrics: a.Metrics, Ready: a.Router.IsRunning, Dossier: dossier,
+		Token: cfg.Admin.Token, OldTokens: cfg.Admin.OldTokens, Store: a.Store, Metrics: a.Metrics, Ready: a.Router.IsRunning, Dossier: dossier,
 		Ops: &httpapi.Ops{
 			Store:            a.Store,
 			DeadLetterStream: a.Store.Keys.Stream(routing.TopicDeadLetter),

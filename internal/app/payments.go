@@ -17,6 +17,7 @@ import (
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/payments"
 	"github.com/egov-vn/gateway/internal/reconcile"
+	"github.com/egov-vn/gateway/internal/replay"
 	"github.com/egov-vn/gateway/routing"
 )
 
@@ -78,7 +79,7 @@ func (a *App) buildPayments() (map[string]http.Handler, error) {
 		providers[bank.ProviderVietQR] = q
 		all := append([]vietqr.Account{cfg.Default}, mapValues(cfg.ByAgency)...)
 		for name, b := range p.Banks {
-			bc := vietqr.BankConfig{Secret: b.Secret}
+			bc := vietqr.BankConfig{Secret: b.Secret, OldSecrets: b.OldSecrets}
 			for _, acc := range all {
 				if acc.BIN == b.BIN && !slices.Contains(bc.Accounts, acc) {
 					bc.Accounts = append(bc.Accounts, acc)
@@ -117,7 +118,7 @@ func (a *App) buildPayments() (map[string]http.Handler, error) {
 			Settler: a.Payments, Observer: a.PaymentMetrics, Log: a.log},
 		httpapi.RoutePayGovBill: bills,
 		httpapi.RouteBankTransactions: &vietqr.NotificationHandler{Banks: banks, Settler: a.Payments, Observer: a.PaymentMetrics,
-			Window: p.BankTimestampWindow, Log: a.log},
+			Window: p.BankTimestampWindow, Nonces: &replay.Memory{Client: a.Store.Client, Prefix: a.Store.Keys.Prefix}, Log: a.log},
 	}, nil
 }
 

@@ -72,6 +72,8 @@ type HTTPConfig struct {
 type AdminConfig struct {
 	Addr  string `yaml:"addr"`
 	Token string `yaml:"-"` // GATEWAY_ADMIN_TOKEN
+	// OldTokens are accepted too during a rotation: GATEWAY_ADMIN_TOKEN=new,old (the first is Token).
+	OldTokens []string `yaml:"-"`
 }
 
 // RedisConfig selects the store.
@@ -400,7 +402,10 @@ func applyEnv(c *Config, env func(string) string) error {
 	}
 	str("GATEWAY_ADMIN_ADDR", &c.Admin.Addr)
 	if v, ok := secret("GATEWAY_ADMIN_TOKEN"); ok {
-		c.Admin.Token = v
+		c.Admin.Token, c.Admin.OldTokens = v, nil
+		if tokens := splitList(v); len(tokens) > 0 {
+			c.Admin.Token, c.Admin.OldTokens = tokens[0], tokens[1:]
+		}
 	}
 	if v, ok := secret("GATEWAY_REDIS_URL"); ok {
 		c.Redis.URL = v

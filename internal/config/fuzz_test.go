@@ -92,3 +92,27 @@ func TestFuzzLoadSeedLoads(t *testing.T) {
 		t.Fatalf("the production file with every secret: %v", err)
 	}
 }
+
+// TestRolledSecrets: during a rotation the admin token and a bank's notification secret are
+// given as "new,old": the first is the current one, the others stay accepted.
+func TestRolledSecrets(t *testing.T) {
+	t.Parallel()
+	c, err := Load("", envFrom(map[string]string{
+		"GATEWAY_ADMIN_TOKEN":           "admin-new-token, admin-old-token",
+		"GATEWAY_PAYMENTS_BANK_SECRETS": "vietcombank:bank-new-secret,vietcombank:bank-old-secret",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Admin.Token != "admin-new-token" || len(c.Admin.OldTokens) != 1 || c.Admin.OldTokens[0] != "admin-old-token" {
+		t.Fatalf("admin tokens %q, %q", c.Admin.Token, c.Admin.OldTokens)
+	}
+	b := c.Payments.Banks[DemoBank]
+	if b.Secret != "bank-new-secret" || len(b.OldSecrets) != 1 || b.OldSecrets[0] != "bank-old-secret" {
+		t.Fatalf("bank secrets %q, %q", b.Secret, b.OldSecrets)
+	}
+	c, err = Load("", envFrom(map[string]string{"GATEWAY_PAYMENTS_BANK_SECRETS": "vietcombank:only-secret"}))
+	if err != nil || c.Payments.Banks[DemoBank].Secret != "only-secret" || len(c.Payments.Banks[DemoBank].OldSecrets) != 0 {
+		t.Fatalf("one secret replaces the dev one: %v %+v", err, c.Payments.Banks[DemoBank])
+	}
+}

@@ -100,6 +100,8 @@ type BankNotifySettings struct {
 	// (reconciliation).
 	StatementURL string `yaml:"statement_url"`
 	Secret       string `yaml:"-"` // GATEWAY_PAYMENTS_BANK_SECRETS=name:secret,...
+	// OldSecrets are accepted too during a rotation: name:new,name:old lists the new one first.
+	OldSecrets []string `yaml:"-"`
 }
 
 // Demo payment credentials of the dev profile (api.md).
@@ -225,6 +227,7 @@ func applyPaymentsEnv(p *PaymentsConfig, get func(string) (string, bool), secret
 		}
 	}
 	if v, ok := secret("GATEWAY_PAYMENTS_BANK_SECRETS"); ok {
+		seen := map[string]bool{}
 		for _, item := range splitList(v) {
 			name, s, ok := strings.Cut(item, ":")
 			if !ok || name == "" || s == "" {
@@ -235,7 +238,12 @@ func applyPaymentsEnv(p *PaymentsConfig, get func(string) (string, bool), secret
 				p.Banks = map[string]BankNotifySettings{}
 			}
 			b := p.Banks[name]
-			b.Secret = s
+			if !seen[name] {
+				b.Secret, b.OldSecrets = s, nil
+			} else {
+				b.OldSecrets = append(b.OldSecrets, s)
+			}
+			seen[name] = true
 			p.Banks[name] = b
 		}
 	}

@@ -109,9 +109,11 @@ func NewAPI(c APIConfig) http.Handler {
 
 // AdminConfig builds the admin listener's handler.
 type AdminConfig struct {
-	Token   string
-	Store   *store.Store
-	Metrics *observability.Metrics
+	Token string
+	// OldTokens are accepted too, during a rotation.
+	OldTokens []string
+	Store     *store.Store
+	Metrics   *observability.Metrics
 	// Ready reports whether the router runs.
 	Ready   func() bool
 	Dossier *DossierView
@@ -129,7 +131,7 @@ type AdminConfig struct {
 // NewAdmin returns the admin listener's handler.
 func NewAdmin(c AdminConfig) http.Handler {
 	mux := http.NewServeMux()
-	admin := newTokenSet(map[string][]string{"admin": {c.Token}})
+	admin := newTokenSet(map[string][]string{"admin": append([]string{c.Token}, c.OldTokens...)})
 	handle := func(route string, h http.Handler) {
 		mux.Handle(route, c.Metrics.Instrument("admin", route, h))
 	}

@@ -1,6 +1,7 @@
 package vietqr
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -29,7 +30,8 @@ import (
 //	{"transactions":[{"transaction_id","account_number","amount","direction","description","transacted_at"}]}
 //
 // The timestamp is inside the signature, so a captured notification cannot be replayed with a
-// fresh timestamp, and one older than the window is refused.
+// fresh timestamp, and one older than the window is refused. Inside the window, the handler's
+// Nonces remember every notification received (by its signature) and refuse a repeat with 409.
 
 // Header names of the notification.
 const (
@@ -103,6 +105,9 @@ func VerifyNotification(secret, tsHeader, sigHeader string, body []byte, now tim
 type BankConfig struct {
 	// Secret signs its notifications.
 	Secret string
+	// OldSecrets are accepted too, during a rotation: the bank may sign with the old secret
+	// until it switches to the new one.
+	OldSecrets []string
 	// Accounts are the collection accounts at this bank whose movements it reports.
 	Accounts []Account
 }
@@ -124,8 +129,31 @@ type NotificationHandler struct {
 	Settler  bank.Settler
 	Observer bank.Observer
 	Window   time.Duration
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Nonces, when set, remember the notifications received: the same notification (the same
+	// signature) again inside the window is refused with 409 and changes nothing.
+	Nonces Nonces
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Nonces is a memory of received notifications shared by every replica (internal/replay).
+type Nonces interface {
+	// Claim records id in scope for ttl and reports whether it is new.
+	Claim(ctx context.Context, scope, id string, ttl time.Duration) (bool, error)
+	// Release forgets id, so a retry of a notification that could not be processed is accepted.
+	Release(ctx context.Context, scope, id string) error
+}
+
+// verify checks the notification against the bank's secrets, the current one first.
+func (cfg BankConfig) verify(tsHeader, sigHeader string, body []byte, now time.Time, window time.Duration) error {
+	err := VerifyNotification(cfg.Secret, tsHeader, sigHeader, body, now, window)
+	for _, old := range cfg.OldSecrets {
+		if err == nil || errors.Is(err, ErrStaleTimestamp) {
+			break
+		}
+		err = VerifyNotification(old, tsHeader, sigHeader, body, now, window)
+	}
+	return err
 }
 
 // TransactionResult is the verdict on one movement.
@@ -164,7 +192,7 @@ func (h *NotificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 	if h.Now != nil {
 		now = h.Now
 	}
-	if err := VerifyNotification(cfg.Secret, r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature), body, now(), h.Window); err != nil {
+	if err := cfg.verify(r.Header.Get(HeaderTimestamp), r.Header.Get(HeaderSignature), body, now(), h.Window); err != nil {
 		reason := bank.ReasonBadSignature
 		if errors.Is(err, ErrStaleTimestamp) {
 			reason = bank.ReasonStaleTimestamp
@@ -179,10 +207,29 @@ func (h *NotificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		h.reject(w, r, http.StatusBadRequest, bank.ReasonMalformed, "The body is not a notification with 1 to 500 transactions")
 		return
 	}
+	// The signature verified, so it is the notification's identity (lower-case hex, whatever case
+	// was sent). Only verified notifications are remembered: forgeries cannot fill the memory.
+	scope, nonce := "bank:"+name, strings.ToLower(r.Header.Get(HeaderSignature))
+	if h.Nonces != nil {
+		first, err := h.Nonces.Claim(r.Context(), scope, nonce, 2*h.Window)
+		if err != nil {
+			h.reject(w, r, http.StatusServiceUnavailable, bank.ReasonUnavailable, "The store is unavailable; send the notification again")
+			return
+		}
+		if !first {
+			h.reject(w, r, http.StatusConflict, bank.ReasonReplayed, "This notification was already received; nothing was changed")
+			return
+		}
+	}
 	ack := Ack{Status: "ok", Received: len(n.Transactions), Results: make([]TransactionResult, 0, len(n.Transactions))}
 	for _, t := range n.Transactions {
 		res, err := h.settle(r, name, cfg, t)
 		if err != nil {
+			if h.Nonces != nil {
+				// The bank sends it again: that retry is not a replay. Settling is idempotent, so
+				// the movements already applied are answered "already_settled" then.
+				_ = h.Nonces.Release(context.WithoutCancel(r.Context()), scope, nonce)
+			}
 			h.reject(w, r, http.StatusServiceUnavailable, bank.ReasonUnavailable, "The store is unavailable; send the notification again")
 			return
 		}
