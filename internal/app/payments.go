@@ -99,6 +99,18 @@ func (a *App) buildPayments() (map[string]http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	svc := a.Payments
+	a.Metrics.Registry.MustRegister(observability.NewPendingPaymentsCollector(func(ctx context.Context) (map[string]observability.PendingCounts, error) {
+		ages, err := svc.PendingByAge(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]observability.PendingCounts, len(ages))
+		for provider, a := range ages {
+			out[provider] = observability.PendingCounts{ByAge: [3]int64{a.WithinTTL, a.InGrace, a.Overdue}, Oldest: a.Oldest}
+		}
+		return out, nil
+	}))
 	a.Reconciler = &reconcile.Reconciler{Payments: a.Payments, Providers: providers, Store: a.Store,
 		Metrics: a.PaymentMetrics, Log: a.log}
 

@@ -53,6 +53,7 @@ var (
 		"GatewayBreakerOpen", "GatewayDeadLettersPresent", "GatewayRetriesParkedTooLong",
 		"GatewayIngestErrorRatio", "GatewayTargetDown", "GatewayPortalSyncFailing",
 		"GatewayPaymentCallbacksRejected", "GatewayReconciliationMismatches", "GatewayPaymentStatusQueriesFailing",
+		"GatewayPaymentsPendingTooLong",
 	}
 	expectQuiet = []string{"GatewayOldestPendingTooOld", "GatewayRetryOverdue"}
 )
@@ -66,8 +67,8 @@ var (
 //   - ingest requests the gateway rejects (400) and a stream of traffic until the end;
 //   - a second gateway target that does not answer;
 //   - a VNPay payment paid through the sandbox, one VNPay cannot be asked about (its status query
-//     answers 503), forged IPNs until the end, and a reconciliation of today that finds a VNPay
-//     transaction no payment has.
+//     answers 503) and that stays pending past its (short) time to live and grace, forged IPNs
+//     until the end, and a reconciliation of today that finds a VNPay transaction no payment has.
 //
 // Prometheus scrapes every second and evaluates a copy of the rules whose `for:` is 1 s. Once the
 // expected alerts fire, every panel query of every committed dashboard (with $__rate_interval set
@@ -92,6 +93,11 @@ func TestLiveCheck(t *testing.T) {
 	cfg.Payments.QueryAfter = 200 * time.Millisecond
 	cfg.Payments.QueryInterval = 300 * time.Millisecond
 	cfg.Payments.SweepInterval = 200 * time.Millisecond
+	// VNPay payments can be paid for 3 s, and a late payment is waited for 1 s more: the payment
+	// VNPay cannot be asked about (below) is overdue within seconds, as it would be after 20
+	// minutes with the production settings, and stays pending because no answer came.
+	cfg.Payments.VNPay.TTL = 3 * time.Second
+	cfg.Payments.ExpireGrace = time.Second
 	gw := apptest.Start(t, cfg)
 	portalFaults := gw.Sandboxes.Portal.Faults()
 

@@ -226,7 +226,7 @@ func (s *Service) Create(ctx context.Context, client, key string, req Request, c
 		id := "pay_" + watermill.NewULID()
 		created := stamp(now)
 		entry, _ := json.Marshal(Transition{At: created, From: "", To: bank.StatePending, Reason: "created"})
-		args := []any{int64(s.cfg.IdempotencyTTL / time.Second), hash, firstLook.UnixMilli(), string(entry), ref,
+		args := []any{int64(s.cfg.IdempotencyTTL / time.Second), hash, firstLook.UnixMilli(), string(entry), ref, now.UnixMilli(),
 			"payment_id", id, "reference", ref, "client", client, "dossier_code", req.DossierCode,
 			"procedure_code", req.ProcedureCode, "agency_code", req.AgencyCode, "provider", req.Provider,
 			"amount", strconv.FormatInt(req.Amount, 10), "fee_lines", string(feeLines), "payer", string(payer),
@@ -236,7 +236,7 @@ func (s *Service) Create(ctx context.Context, client, key string, req Request, c
 			"request_hash", hash,
 		}
 		res, err := createIntent.Run(ctx, s.store.Client, []string{idem, s.keys.payment(ref), s.keys.history(ref),
-			s.keys.id(id), s.keys.dossier(req.DossierCode), s.keys.due()}, args...).StringSlice()
+			s.keys.id(id), s.keys.dossier(req.DossierCode), s.keys.due(), s.keys.pending(req.Provider)}, args...).StringSlice()
 		if err != nil {
 			return Created{}, 0, fmt.Errorf("storing payment intent: %w", err)
 		}
@@ -437,7 +437,7 @@ func (s *Service) transition(ctx context.Context, provider, ref string, to bank.
 		paid = stamp(paidAt)
 	}
 	out, err := transition.Run(ctx, s.store.Client,
-		[]string{s.keys.payment(ref), s.keys.history(ref), s.keys.outbox(), s.keys.due()},
+		append([]string{s.keys.payment(ref), s.keys.history(ref), s.keys.outbox(), s.keys.due()}, s.keys.pendingAll()...),
 		provider, string(to), amountArg, txn, account, reason, stamp(now), paid, s.cfg.Topic).StringSlice()
 	if err != nil {
 		return 0, fmt.Errorf("applying payment transition: %w", err)

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/egov-vn/gateway/connectors/bank"
 )
 
 // keys builds the key names of the payments. Every key of a payment, the index keys and the
@@ -18,6 +20,7 @@ import (
 //	<prefix>:{payment.settled}:dossier:<dossier_code>       the dossier's payment references (set)
 //	<prefix>:{payment.settled}:idem:<sha256(client, key)>   an Idempotency-Key's reference and request hash (hash, TTL)
 //	<prefix>:{payment.settled}:due                          references to look at again, by time (sorted set)
+//	<prefix>:{payment.settled}:pending:<provider>           pending references by creation time, unix ms (sorted set)
 //
 // Payments are keyed by reference because that is all a provider's callback carries: a callback
 // is one script, one round trip. The price of the single tag is that all payments live in one
@@ -36,6 +39,19 @@ func (k keys) history(ref string) string  { return k.base + ":payment:" + ref + 
 func (k keys) id(paymentID string) string { return k.base + ":id:" + paymentID }
 func (k keys) dossier(code string) string { return k.base + ":dossier:" + code }
 func (k keys) due() string                { return k.base + ":due" }
+
+// pending is the index of a provider's pending payments by creation time: it is read at scrape
+// time (PendingByAge) without scanning any payment.
+func (k keys) pending(provider string) string { return k.base + ":pending:" + provider }
+
+// pendingAll lists every provider's pending index, in bank.Providers order.
+func (k keys) pendingAll() []string {
+	out := make([]string, len(bank.Providers))
+	for i, p := range bank.Providers {
+		out[i] = k.pending(p)
+	}
+	return out
+}
 func (k keys) idempotency(client, key string) string {
 	h := sha256.Sum256([]byte(client + "\x00" + key))
 	return k.base + ":idem:" + hex.EncodeToString(h[:16])
@@ -45,19 +61,21 @@ func (k keys) idempotency(client, key string) string {
 // before (then it returns what the key holds) or the reference is taken (then the caller draws
 // another).
 //
-// KEYS: 1 idempotency, 2 payment, 3 history, 4 id index, 5 dossier set, 6 due.
+// KEYS: 1 idempotency, 2 payment, 3 history, 4 id index, 5 dossier set, 6 due, 7 the provider's
+// pending index.
 // ARGV: 1 idempotency TTL (s), 2 request hash, 3 first look (unix ms), 4 history entry,
-// 5 reference, 6.. payment field/value pairs.
+// 5 reference, 6 created (unix ms), 7.. payment field/value pairs.
 // Returns {"created"}, {"exists", reference, request hash} or {"ref_taken"}.
 var createIntent = redis.NewScript(`
 local prev = redis.call('HMGET', KEYS[1], 'reference', 'request_hash')
 if prev[1] then return {'exists', prev[1], prev[2]} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'ref_taken'} end
-redis.call('HSET', KEYS[2], unpack(ARGV, 6))
+redis.call('HSET', KEYS[2], unpack(ARGV, 7))
 redis.call('RPUSH', KEYS[3], ARGV[4])
 redis.call('SET', KEYS[4], ARGV[5])
 redis.call('SADD', KEYS[5], ARGV[5])
 redis.call('ZADD', KEYS[6], tonumber(ARGV[3]), ARGV[5])
+redis.call('ZADD', KEYS[7], tonumber(ARGV[6]), ARGV[5])
 redis.call('HSET', KEYS[1], 'reference', ARGV[5], 'request_hash', ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 return {'created'}
@@ -79,7 +97,7 @@ return 1
 // sends again) or after it (everything happened: the repeat is answered "already settled"),
 // never in the middle.
 //
-// KEYS: 1 payment, 2 history, 3 outbox stream, 4 due.
+// KEYS: 1 payment, 2 history, 3 outbox stream, 4 due, 5.. every provider's pending index.
 // ARGV: 1 provider ("" any), 2 new state, 3 amount ("-1" none stated), 4 provider transaction id,
 // 5 account ("" none), 6 reason, 7 now (RFC 3339), 8 paid at (RFC 3339, "" for now),
 // 9 outbox topic.
@@ -116,6 +134,7 @@ end
 redis.call('HSET', KEYS[1], unpack(upd))
 redis.call('RPUSH', KEYS[2], cjson.encode({at = ARGV[7], from = 'pending', to = ARGV[2], reason = ARGV[6]}))
 redis.call('ZREM', KEYS[4], f[8])
+for i = 5, #KEYS do redis.call('ZREM', KEYS[i], f[8]) end
 local ev = {payment_id = f[6], reference = f[8], dossier_code = f[7], procedure_code = f[9] or '',
   agency_code = f[10] or '', provider = f[1], amount = tonumber(f[3]), from = 'pending', to = ARGV[2],
   at = ARGV[7], reason = ARGV[6], paid_at = paid_at}

@@ -353,6 +353,10 @@ func payments() board {
 					q(fmt.Sprintf(`sum by (provider) (increase(gateway_payment_paid_vnd_total[%s]))`, ri), "{{provider}}")),
 				ts("Status queries by provider and outcome", units.OpsPerSecond, "Questions to providers about payments without a callback; error: the provider did not answer (GatewayPaymentStatusQueriesFailing), unsupported: VietQR has no query.",
 					q(fmt.Sprintf(`sum by (provider, outcome) (rate(gateway_payment_status_queries_total[%s]))`, ri), "{{provider}} {{outcome}}")),
+				ts("Pending payments by provider and age", units.Short, "Payments still pending: within their time to live, in the grace after it, or overdue (past both: no callback and no answer to the status query; GatewayPaymentsPendingTooLong). Every replica reads the same store, so the replicas' maximum is shown.",
+					q(`max by (provider, age) (gateway_payments_pending)`, "{{provider}} {{age}}")),
+				ts("Oldest pending payment by provider", units.Seconds, "Age of each provider's oldest pending payment; 0 when none is pending.",
+					q(`max by (provider) (gateway_payments_pending_oldest_age_seconds)`, "{{provider}}")),
 			}},
 			{title: "Reconciliation", panels: []panel{
 				ts("Mismatches of the last reconciliation by provider and class", units.Short, "What the last run found; GET /admin/v1/reconciliation/{day} on the admin listener lists them (GatewayReconciliationMismatches).",
