@@ -104,7 +104,7 @@ func (h *deliveryToPostal) Handle(msg *message.Message) ([]*message.Message, err
 		// Created and recorded before (a redelivery, or a second request for the same shipment):
 		// the first status's notification again (same id: the receiver deduplicates), no order.
 		first := existing.History[0]
-		n, err := statusNotification(existing, postal.Status(first.Status), first.At, first.Office)
+		n, err := statusNotification(existing, postal.Status(first.Status), first.At, first.Office, 1)
 		if err != nil {
 			return nil, failure.MarkPermanent(err)
 		}
@@ -156,7 +156,18 @@ func (h *deliveryToPostal) Handle(msg *message.Message) ([]*message.Message, err
 	}
 	if fx.notification == nil {
 		// Recorded before the crash that made this a redelivery: the same notification again.
-		fx.notification, err = statusNotification(sh, status, now, "")
+		recorded, _, err := h.store.ShipmentOf(ctx, code, string(kind))
+		if err != nil {
+			return nil, err
+		}
+		seq := seqOf(recorded, status)
+		if seq == 0 {
+			if len(recorded.History) == 0 {
+				return nil, fmt.Errorf("order %s: no status recorded yet", number)
+			}
+			seq, status = 1, postal.Status(recorded.History[0].Status)
+		}
+		fx.notification, err = statusNotification(recorded, status, recorded.History[seq-1].At, recorded.History[seq-1].Office, seq)
 		if err != nil {
 			return nil, failure.MarkPermanent(err)
 		}
@@ -225,9 +236,20 @@ func statusName(s postal.Status) string {
 	return "status_" + strconv.Itoa(int(s))
 }
 
-// statusNotification is the delivery.status_changed of one status of a shipment. Its id comes from
-// the order number and the status, so a repeat carries the same webhook-id.
-func statusNotification(sh store.Shipment, s postal.Status, at time.Time, office string) (*message.Message, error) {
+// deliveryStatusMessage is a message of TopicDeliveryStatusChanged: one status of a shipment on
+// its way to the one-stop system. Seq is the status's position in the shipment's history (1 for
+// the first): the handler sends a shipment's notifications in that order.
+type deliveryStatusMessage struct {
+	Seq          int              `json:"seq"`
+	DossierCode  string           `json:"dossier_code"`
+	Kind         string           `json:"kind"`
+	Notification notificationBody `json:"notification"`
+}
+
+// statusNotification is the delivery.status_changed of one status of a shipment, the seq-th of its
+// history. Its id comes from the order number and the status, so a repeat carries the same
+// webhook-id.
+func statusNotification(sh store.Shipment, s postal.Status, at time.Time, office string, seq int) (*message.Message, error) {
 	n, err := NewNotification(onestop.TypeDeliveryStatusChanged, sh.Number+"\x00"+strconv.Itoa(int(s)), DeliveryNotice{
 		DossierCode: sh.DossierCode, OrderNumber: sh.Number, Kind: sh.Kind, PartnerID: sh.PartnerID,
 		Status: int(s), StatusName: statusName(s), Problem: observability.IsProblem(s), Final: s.Final(),
@@ -236,8 +258,28 @@ func statusNotification(sh store.Shipment, s postal.Status, at time.Time, office
 	if err != nil {
 		return nil, err
 	}
-	n.Metadata.Set(MetaSubject, sh.DossierCode)
-	return n, nil
+	var body notificationBody
+	if err := json.Unmarshal(n.Payload, &body); err != nil {
+		return nil, fmt.Errorf("reading notification: %w", err)
+	}
+	payload, err := json.Marshal(deliveryStatusMessage{Seq: seq, DossierCode: sh.DossierCode, Kind: sh.Kind, Notification: body})
+	if err != nil {
+		return nil, fmt.Errorf("encoding status message: %w", err)
+	}
+	m := message.NewMessage(n.UUID, payload)
+	m.Metadata.Set(MetaType, onestop.TypeDeliveryStatusChanged)
+	m.Metadata.Set(MetaSubject, sh.DossierCode)
+	return m, nil
+}
+
+// seqOf is the position (1-based) of status s in a shipment's history, 0 when absent.
+func seqOf(sh store.Shipment, s postal.Status) int {
+	for i, h := range sh.History {
+		if h.Status == int(s) {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // ResultDelivered is a message of TopicResultDelivered: the post delivered a dossier's result.
@@ -256,7 +298,7 @@ var (
 
 // effects are the messages a new shipment status causes.
 type effects struct {
-	notification *message.Message // delivery.status_changed
+	notification *message.Message // TopicDeliveryStatusChanged
 	delivered    *message.Message // TopicResultDelivered, for a delivered result
 }
 
@@ -278,7 +320,7 @@ func decide(sh store.Shipment, s postal.Status) string {
 func effectsOf(sh store.Shipment, e postal.Event) (effects, error) {
 	var fx effects
 	var err error
-	if fx.notification, err = statusNotification(sh, e.Status, e.At, e.Office); err != nil {
+	if fx.notification, err = statusNotification(sh, e.Status, e.At, e.Office, len(sh.History)+1); err != nil {
 		return fx, err
 	}
 	if sh.Kind == string(postal.KindDeliverResult) && (e.Status == postal.StatusDelivered || e.Status == postal.StatusCompleted) {

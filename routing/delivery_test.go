@@ -190,10 +190,11 @@ func TestDeliveryCreatesOneOrderPerDossierAndKind(t *testing.T) {
 	if got := testutil.ToFloat64(env.metrics.ShipmentsCreated.WithLabelValues("deliver_result")); got != 1 {
 		t.Fatalf("shipments created deliver_result = %v, want 1", got)
 	}
-	var n notificationBody
-	if err := json.Unmarshal(out1[0].Payload, &n); err != nil || n.Type != onestop.TypeDeliveryStatusChanged {
-		t.Fatalf("notification %s: %v", out1[0].Payload, err)
+	var sm deliveryStatusMessage
+	if err := json.Unmarshal(out1[0].Payload, &sm); err != nil || sm.Notification.Type != onestop.TypeDeliveryStatusChanged || sm.Seq != 1 {
+		t.Fatalf("status message %s: %v", out1[0].Payload, err)
 	}
+	n := sm.Notification
 	var notice DeliveryNotice
 	_ = json.Unmarshal(n.Data, &notice)
 	if notice.OrderNumber != code+"-KQ" || notice.Status != 1 || notice.Kind != "deliver_result" || strings.Contains(string(n.Data), "Nguyen") {
@@ -312,12 +313,17 @@ func TestTrackingAppliesEachStatusOnceInOrder(t *testing.T) {
 		t.Fatalf("problems 15 = %v, want 1", got)
 	}
 	var statuses []int
-	for _, m := range topicMessages(t, env.st, TopicNotificationRequested) {
-		var n notificationBody
+	var seqs []int
+	for _, m := range topicMessages(t, env.st, TopicDeliveryStatusChanged) {
+		var sm deliveryStatusMessage
 		var d DeliveryNotice
-		_ = json.Unmarshal(m.Payload, &n)
-		_ = json.Unmarshal(n.Data, &d)
+		_ = json.Unmarshal(m.Payload, &sm)
+		_ = json.Unmarshal(sm.Notification.Data, &d)
 		statuses = append(statuses, d.Status)
+		seqs = append(seqs, sm.Seq)
+	}
+	if fmt.Sprint(seqs) != "[2 3 4 5 6]" {
+		t.Fatalf("status messages in positions %v, want [2 3 4 5 6] (1 was the creation)", seqs)
 	}
 	if fmt.Sprint(statuses) != "[4 6 12 15 14]" {
 		t.Fatalf("notifications of statuses %v, want [4 6 12 15 14]", statuses)
@@ -432,5 +438,55 @@ func TestResultToPortal(t *testing.T) {
 	}
 	if err := handle(); err != nil || len(p.upserts) != 1 {
 		t.Fatalf("repeat: %v, %d upserts; want nothing sent again", err, len(p.upserts))
+	}
+}
+
+// recordingNotifier keeps the notifications it sent.
+type recordingNotifier struct{ sent []onestop.Notification }
+
+func (n *recordingNotifier) Notify(_ context.Context, x onestop.Notification) error {
+	n.sent = append(n.sent, x)
+	return nil
+}
+
+// TestDeliveryStatusesNotifiedInOrder: a shipment's second status arriving before its first waits
+// (a transient error) and is sent after it; a repeat is not sent again.
+func TestDeliveryStatusesNotifiedInOrder(t *testing.T) {
+	t.Parallel()
+	env := newDeliveryEnv(t)
+	const code = "000.00.37.H37-251126-0103"
+	sh := store.Shipment{DossierCode: code, Number: code + "-HS", Kind: "collect_dossier", CreatedAt: time.Now()}
+	if _, err := env.st.SaveShipment(t.Context(), code, sh); err != nil {
+		t.Fatal(err)
+	}
+	first, err := statusNotification(sh, postal.StatusCreated, time.Now(), "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := statusNotification(sh, postal.StatusPickingUp, time.Now(), "", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rn := &recordingNotifier{}
+	h := &deliveryStatusToOnestop{store: env.st, notifier: rn, metrics: newTestMetrics()}
+	handle := func(m *message.Message) error {
+		c := m.Copy()
+		c.SetContext(t.Context())
+		_, err := h.Handle(c)
+		return err
+	}
+	if err := handle(second); !errors.Is(err, errNotYourTurn) || failure.Classify(err) != failure.Transient {
+		t.Fatalf("second before first: %v, want a transient wait", err)
+	}
+	for _, m := range []*message.Message{first, second, second, first} {
+		if err := handle(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(rn.sent) != 2 || rn.sent[0].ID != first.UUID || rn.sent[1].ID != second.UUID {
+		t.Fatalf("sent %+v; want the first then the second, once each", rn.sent)
+	}
+	if err := handle(message.NewMessage("bad", []byte(`{"seq":0}`))); failure.Classify(err) != failure.Permanent {
+		t.Fatalf("malformed message: %v, want permanent", err)
 	}
 }

@@ -171,12 +171,14 @@ func New(cfg Config, deps Deps) (*Router, error) {
 	if deps.Postal != nil {
 		specs = append(specs,
 			handlerSpec{name: HandlerDeliveryToPostal, topic: TopicDeliveryRequested, partner: PartnerPostal,
-				publishTopic: TopicNotificationRequested,
+				publishTopic: TopicDeliveryStatusChanged,
 				fn: (&deliveryToPostal{store: deps.Store, postal: deps.Postal, metrics: deps.DeliveryMetrics, cfg: deps.Delivery,
 					log: deps.Log}).Handle},
 			handlerSpec{name: HandlerDeliveredToPortal, topic: TopicResultDelivered, partner: PartnerPortal,
 				fn: (&resultToPortal{store: deps.Store, portal: deps.Portal, metrics: deps.Metrics, lease: cfg.HandlerTimeout + 5*time.Second,
-					log: deps.Log}).Handle})
+					log: deps.Log}).Handle},
+			handlerSpec{name: HandlerDeliveryStatusToOnestop, topic: TopicDeliveryStatusChanged, partner: PartnerOnestop,
+				fn: (&deliveryStatusToOnestop{store: deps.Store, notifier: deps.Notifier, metrics: deps.Metrics}).Handle})
 	}
 	for _, s := range specs {
 		if err := r.addHandler(s, poison); err != nil {
@@ -273,7 +275,7 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	trimmer := &Trimmer{Store: r.deps.Store, Retention: r.cfg.StreamRetention, Log: r.deps.Log,
 		Topics: []string{TopicDossierStatusChanged, TopicDeliveryRequested, TopicNotificationRequested, TopicPaymentSettled,
-			TopicResultDelivered}}
+			TopicResultDelivered, TopicDeliveryStatusChanged}}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

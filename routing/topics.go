@@ -18,17 +18,22 @@ const (
 	// TopicResultDelivered carries results the post delivered to the citizen, on their way to the
 	// portal as returned dossiers (status 10). The tracking poller writes it.
 	TopicResultDelivered = "delivery.result_delivered"
+	// TopicDeliveryStatusChanged carries shipment statuses to notify to the one-stop system, each
+	// with its position in the shipment's history (written by the delivery handler and the
+	// tracking poller).
+	TopicDeliveryStatusChanged = "delivery.status_changed"
 )
 
 // Handler names say where the message goes. They are consumer group names and metric labels.
 const (
-	HandlerDossierToPortal       = "dossier_status_to_portal"
-	HandlerNotificationToOnestop = "notification_to_onestop"
-	HandlerDeadLetterToOnestop   = "deadletter_to_onestop"
-	HandlerPaymentToOnestop      = "payment_settled_to_onestop"
-	HandlerPaymentToPortal       = "payment_settled_to_portal"
-	HandlerDeliveryToPostal      = "delivery_requested_to_vnpost"
-	HandlerDeliveredToPortal     = "result_delivered_to_portal"
+	HandlerDossierToPortal         = "dossier_status_to_portal"
+	HandlerNotificationToOnestop   = "notification_to_onestop"
+	HandlerDeadLetterToOnestop     = "deadletter_to_onestop"
+	HandlerPaymentToOnestop        = "payment_settled_to_onestop"
+	HandlerPaymentToPortal         = "payment_settled_to_portal"
+	HandlerDeliveryToPostal        = "delivery_requested_to_vnpost"
+	HandlerDeliveredToPortal       = "result_delivered_to_portal"
+	HandlerDeliveryStatusToOnestop = "delivery_status_to_onestop"
 )
 
 // Partners, as named in metrics, breakers, pause switches and retry schedules.

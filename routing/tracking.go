@@ -176,7 +176,7 @@ func (t *Tracker) apply(ctx context.Context, e postal.Event) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if err := t.pub.Publish(t.Store.Keys.Stream(TopicNotificationRequested), fx.notification); err != nil {
+	if err := t.pub.Publish(t.Store.Keys.Stream(TopicDeliveryStatusChanged), fx.notification); err != nil {
 		return false, fmt.Errorf("publishing status notification of %s: %w", e.Number, err)
 	}
 	if fx.delivered != nil {

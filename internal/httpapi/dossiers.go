@@ -23,7 +23,9 @@ type DossierTimeline struct {
 	Sync        DossierSync           `json:"sync"`
 	Timeline    []store.TimelineEntry `json:"timeline"`
 	Payments    []payments.View       `json:"payments"`
-	Shipments   []any                 `json:"shipments"`
+	// Shipments are the dossier's postal shipments, oldest first, each with its status history
+	// (no personal data: the recipient is not kept).
+	Shipments []store.Shipment `json:"shipments"`
 }
 
 // DossierSync is the portal sync state.
@@ -60,11 +62,16 @@ func (v *DossierView) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if !st.Known && len(tl) == 0 && len(pays) == 0 {
+	ships, err := v.Store.Shipments(r.Context(), code)
+	if err != nil {
+		unavailable(w, r)
+		return
+	}
+	if !st.Known && len(tl) == 0 && len(pays) == 0 && len(ships) == 0 {
 		notFound(w, r, "Dossier")
 		return
 	}
-	out := DossierTimeline{DossierCode: code, Timeline: tl, Payments: pays, Shipments: []any{}}
+	out := DossierTimeline{DossierCode: code, Timeline: tl, Payments: pays, Shipments: ships}
 	out.Sync = DossierSync{Attempts: st.Attempts, Failures: st.Failures, LastError: st.LastError}
 	if st.SyncedVersion >= 0 {
 		out.Sync.LastVersionSynced = &st.SyncedVersion

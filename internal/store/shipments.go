@@ -214,3 +214,34 @@ func joinInts(v []int) string {
 	}
 	return strings.Join(parts, ",")
 }
+
+// raiseNotified raises a shipment's count of statuses notified to seq. KEYS[1] shipment hash.
+// ARGV[1] seq. Returns 1 when raised.
+var raiseNotified = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], 'notified') or '0')
+if tonumber(ARGV[1]) <= cur then return 0 end
+redis.call('HSET', KEYS[1], 'notified', ARGV[1])
+return 1
+`)
+
+// ShipmentNotified is how many of a shipment's statuses, in history order, reached the one-stop
+// system.
+func (s *Store) ShipmentNotified(ctx context.Context, code, kind string) (int, error) {
+	v, err := s.Client.HGet(ctx, s.Keys.Shipment(code, kind), "notified").Int()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading notified statuses: %w", err)
+	}
+	return v, nil
+}
+
+// RaiseShipmentNotified records that the shipment's statuses up to seq reached the one-stop
+// system (never lowered).
+func (s *Store) RaiseShipmentNotified(ctx context.Context, code, kind string, seq int) error {
+	if err := raiseNotified.Run(ctx, s.Client, []string{s.Keys.Shipment(code, kind)}, seq).Err(); err != nil {
+		return fmt.Errorf("recording notified status: %w", err)
+	}
+	return nil
+}
