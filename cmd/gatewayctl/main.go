@@ -89,7 +89,7 @@ const usage = `usage: gatewayctl [-admin URL] [-token TOKEN] COMMAND
   sync replay -since RFC3339|yyyy-mm-dd | -dossiers FILE [-wait] [-actor A]
                                            re-send the last synced state of those dossiers to the portal
                                            (FILE: one code a line, - for stdin); -wait follows the job
-  sync replay -job ID                      a re-sync job's progress`
+  sync replay -job ID                      a re-sync job's progress` + catalogUsage
 
 var errUsage = errors.New("usage")
 
@@ -137,6 +137,8 @@ func dispatch(c client, args []string, stderr io.Writer) error {
 			return c.get(path)
 		}
 		return c.do(http.MethodPost, path, nil)
+	case args[0] == "catalog":
+		return catalogCmd(c, args[1:], stderr)
 	case args[0] == "sync":
 		return syncCmd(c, args[1:], stderr)
 	case cmd == "evidence list" || cmd == "evidence verify":
