@@ -227,3 +227,73 @@ func TestDriftFoundAndRepaired(t *testing.T) {
 		})
 	}
 }
+
+// TestResyncResumesAfterRestart stops the gateway in the middle of a re-sync job and starts
+// another on the same Redis: the new one resumes the job from its cursor, and in the end the
+// portal received each dossier once from the job.
+func TestResyncResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	cfg := apptest.Config(t, apptest.RealRedis)
+	cfg.PortalSync.RatePerSecond = 4
+	gw := apptest.Start(t, cfg)
+	codes := []string{"RSR-1", "RSR-2", "RSR-3", "RSR-4", "RSR-5", "RSR-6", "RSR-7", "RSR-8"}
+	for _, c := range codes {
+		if code, out := post(t, gw, dossierEvent(c, 1, 2, 10000)); code != http.StatusAccepted {
+			t.Fatalf("posting %s: %d %v", c, code, out)
+		}
+	}
+	apptest.Eventually(t, 10*time.Second, "all synced", func() bool {
+		for _, c := range codes {
+			if s, _ := gw.Store.DossierSyncState(t.Context(), c); s.SyncedVersion != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	body, _ := json.Marshal(map[string]any{"dossiers": codes})
+	code, job, raw := resync(t, gw, string(body))
+	if code != http.StatusAccepted {
+		t.Fatalf("starting the re-sync: %d %s", code, raw)
+	}
+	apptest.Eventually(t, 10*time.Second, "the job under way", func() bool {
+		j, err := gw.Resync.Get(t.Context(), job.ID)
+		return err == nil && j.Done >= 2
+	})
+	if err := gw.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	stopped, _ := gw.Resync.Get(t.Context(), job.ID)
+	if stopped.Status == portalsync.JobDone {
+		t.Fatalf("the job finished before the stop (%+v): the test proves nothing", stopped)
+	}
+
+	// The new gateway has a new sandbox portal: count what reaches it.
+	gw2 := apptest.Start(t, cfg)
+	done := waitJob(t, gw2, job.ID)
+	if done.Total != 8 || done.Sent+done.Duplicates != 8 || done.Sent < stopped.Sent {
+		t.Fatalf("resumed job %+v (stopped at %+v), want all 8 handled", done, stopped)
+	}
+	// Each dossier reached the portals twice in all: its sync, and one re-send (by the first
+	// gateway, or by the second one after the restart).
+	upserts := func(c string) int {
+		a, _ := gw.Sandboxes.Portal.Dossier(c)
+		b, _ := gw2.Sandboxes.Portal.Dossier(c)
+		return a.Upserts + b.Upserts
+	}
+	apptest.Eventually(t, 20*time.Second, "every dossier re-sent", func() bool {
+		for _, c := range codes {
+			if upserts(c) < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	for _, c := range codes {
+		if n := upserts(c); n != 2 {
+			t.Fatalf("%s reached the portals %d times, want 2 (its sync and one re-send)", c, n)
+		}
+	}
+	if len(gw2.Sandboxes.Portal.Dossiers()) == 0 {
+		t.Fatal("nothing was re-sent after the restart")
+	}
+}
