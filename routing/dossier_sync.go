@@ -74,6 +74,7 @@ func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 		return nil, err
 	}
 	if sc.Version > state.SyncedVersion || resending(msg, sc.Version, state.SyncedVersion) {
+		h.markUnsynced(ctx, sc)
 		err := h.portal.UpsertDossier(ctx, sc.Dossier)
 		h.store.RecordSyncAttempt(context.WithoutCancel(ctx), code, classified(err))
 		if err != nil {
@@ -87,6 +88,7 @@ func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 		if _, err := h.store.RaiseSyncedVersion(ctx, code, sc.Version, nowFunc()); err != nil {
 			return nil, err
 		}
+		h.markSynced(ctx, sc)
 		h.metrics.PortalSyncs.WithLabelValues("synced").Inc()
 		if job := msg.Metadata.Get(MetaResync); job != "" {
 			h.timeline(ctx, code, ev, sc, "resynced", "bulk re-sync "+job)

@@ -196,7 +196,8 @@ func (a *App) build(ctx context.Context) error {
 		}
 	}
 
-	a.Metrics.Registry.MustRegister(routing.NewCollector(a.Router), observability.NewBreakerCollector(a.breakerStates))
+	a.Metrics.Registry.MustRegister(routing.NewCollector(a.Router), observability.NewBreakerCollector(a.breakerStates),
+		a.portalBacklogCollector())
 
 	callbacks, err := a.buildPayments()
 	if err != nil {

@@ -288,6 +288,7 @@ func portalSync() board {
 			"What share of calls to the portal fail, on which operation, and how slow is it?",
 			"How many dossier updates wait for a retry, and how many were dead-lettered and why?",
 			"Is the one-stop system told (dossier.sync_failed) about the dossiers that could not be synced?",
+			"How many dossiers have not reached the portal yet, for how long, and are any past their processing deadline?",
 		},
 		rows: []row{
 			{title: "Portal sync", panels: []panel{
@@ -312,6 +313,12 @@ func portalSync() board {
 					q(fmt.Sprintf(`sum by (reason) (increase(gateway_deadletters_published_total{handler="dossier_status_to_portal"}[%s]))`, ri), "{{reason}}")),
 				ts("dossier.sync_failed notices to the one-stop system", units.MessagesPerSecond, "The one-stop system is told about every dossier the portal refused.",
 					q(fmt.Sprintf(`sum by (result) (rate(gateway_notifications_total{type="dossier.sync_failed"}[%s]))`, ri), "{{result}}")),
+				ts("Dossiers not yet at the portal by wait", units.Short, "Dossiers whose newest version has not reached the portal (retrying, parked or dead-lettered), by how long they have waited. Every replica reads the same store: the replicas' maximum is shown.",
+					q(`max by (age) (gateway_portal_unsynced_dossiers)`, "{{age}}")),
+				ts("Unsynced dossiers past their processing deadline", units.Short, "Dossiers whose NgayHenTra has passed while the portal still lacks their newest state (GatewayPortalNotSyncedBeforeDeadline).",
+					q(`max(gateway_portal_unsynced_past_due_dossiers)`, "past due")),
+				ts("Longest wait for the portal", units.Seconds, "How long the longest-waiting unsynced dossier has waited; 0 when none waits.",
+					q(`max(gateway_portal_unsynced_oldest_age_seconds)`, "oldest")),
 			}},
 		},
 	}
