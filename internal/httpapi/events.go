@@ -17,6 +17,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/egov-vn/gateway/internal/events"
+	"github.com/egov-vn/gateway/internal/jsonstrict"
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/store"
 	"github.com/egov-vn/gateway/routing"
@@ -27,6 +28,10 @@ const (
 	mediaCloudEvent      = "application/cloudevents+json"
 	mediaCloudEventBatch = "application/cloudevents-batch+json"
 )
+
+// maxJSONDepth bounds the nesting of the JSON bodies the API accepts (objects and arrays): the
+// deepest real document, a batch of events, is five levels deep.
+const maxJSONDepth = 32
 
 // Ingest serves POST /v1/events.
 type Ingest struct {
@@ -73,6 +78,12 @@ func (in *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// way (the retry schedule stores payloads as JSON strings), so they are refused at the door.
 	if !utf8.Valid(body) {
 		writeProblem(w, r, http.StatusBadRequest, "invalid-json", "The body is not valid UTF-8 JSON", "", nil)
+		return
+	}
+	// A key given twice is read differently by different parsers; deep nesting only costs work.
+	if err := jsonstrict.Check(body, maxJSONDepth); err != nil && !errors.Is(err, jsonstrict.ErrSyntax) {
+		in.Metrics.EventsIngested.WithLabelValues("unknown", "rejected").Inc()
+		writeProblem(w, r, http.StatusBadRequest, "invalid-input", "The body is ambiguous JSON", err.Error(), nil)
 		return
 	}
 	correlation := r.Header.Get("X-Correlation-ID")

@@ -13,6 +13,7 @@ import (
 	"github.com/egov-vn/gateway/connectors/bank"
 	"github.com/egov-vn/gateway/internal/events"
 	"github.com/egov-vn/gateway/internal/failure"
+	"github.com/egov-vn/gateway/internal/jsonstrict"
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/payments"
 )
@@ -53,6 +54,11 @@ func (p *Payments) Create(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeProblem(w, r, http.StatusBadRequest, "invalid-input", "The body could not be read", "", nil)
+		return
+	}
+	if err := jsonstrict.Check(body, maxJSONDepth); err != nil && !errors.Is(err, jsonstrict.ErrSyntax) {
+		p.Metrics.RequestRejected("", bank.ReasonInvalidInput)
+		writeProblem(w, r, http.StatusBadRequest, "invalid-input", "The body is ambiguous JSON", err.Error(), nil)
 		return
 	}
 	req, err := payments.ParseRequest(body, p.Service.Enabled)

@@ -2,6 +2,7 @@ package paygov
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/egov-vn/gateway/connectors/bank"
+	"github.com/egov-vn/gateway/internal/jsonstrict"
 )
 
 // maxCallbackBody bounds a callback body: the platform's confirmations and look-ups are small.
@@ -63,7 +65,7 @@ func (h *ConfirmHandler) handle(w http.ResponseWriter, r *http.Request) (code in
 		return ReturnError, msgMalformed, bank.ReasonMalformed, ""
 	}
 	var c ConfirmationCallback
-	if err := json.Unmarshal(body, &c); err != nil {
+	if err := strictJSON(body); err != nil || json.Unmarshal(body, &c) != nil {
 		return ReturnError, msgMalformed, bank.ReasonMalformed, ""
 	}
 	if (c.ClientID != "" && string(c.ClientID) != h.ClientID) || !c.Verify(h.Key2, h.ClientID) {
@@ -144,7 +146,7 @@ func (h *BillHandler) handle(w http.ResponseWriter, r *http.Request) (BillLookup
 		return BillLookupReply{ErrorCode: BillError, Message: msgBadLookup}, bank.ReasonMalformed
 	}
 	var req BillLookupRequest
-	if err := json.Unmarshal(body, &req); err != nil || req.MaHoSo == "" || len(req.MaHoSo) > 64 || !isCode(req.MaHoSo) {
+	if err := strictJSON(body); err != nil || json.Unmarshal(body, &req) != nil || req.MaHoSo == "" || len(req.MaHoSo) > 64 || !isCode(req.MaHoSo) {
 		return BillLookupReply{ErrorCode: BillError, Message: msgBadLookup}, bank.ReasonMalformed
 	}
 	bill, status, err := h.Bills.PayableBill(r.Context(), bank.ProviderPayGov, req.MaHoSo)
@@ -182,6 +184,15 @@ func allowed(nets []netip.Prefix, remote string) bool {
 		}
 	}
 	return false
+}
+
+// strictJSON refuses a body with a key given twice (another parser would read another value)
+// or nested deeper than any callback is.
+func strictJSON(body []byte) error {
+	if err := jsonstrict.Check(body, 8); err != nil && !errors.Is(err, jsonstrict.ErrSyntax) {
+		return err
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -3,6 +3,7 @@ package paygov_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/egov-vn/gateway/connectors/bank"
 	"github.com/egov-vn/gateway/connectors/bank/banktest"
 	"github.com/egov-vn/gateway/connectors/bank/paygov"
+	"github.com/egov-vn/gateway/internal/jsonstrict"
 )
 
 // FuzzConfirmHandler posts arbitrary bodies to the confirmation handler, as they came and once
@@ -54,7 +56,8 @@ func checkConfirm(t *testing.T, body string) {
 	}
 	got := rec.Settlements()
 	var c paygov.ConfirmationCallback
-	decoded := len(body) <= 64<<10 && json.Unmarshal([]byte(body), &c) == nil
+	strict := jsonstrict.Check([]byte(body), 8)
+	decoded := len(body) <= 64<<10 && (strict == nil || errors.Is(strict, jsonstrict.ErrSyntax)) && json.Unmarshal([]byte(body), &c) == nil
 	if !decoded || !c.Verify(contractKey2, contractClient) || (c.ClientID != "" && string(c.ClientID) != contractClient) {
 		if len(got) != 0 || reply.ReturnCode != paygov.ReturnError {
 			t.Fatalf("an unverified confirmation answered %d and reached the Settler %d times", reply.ReturnCode, len(got))

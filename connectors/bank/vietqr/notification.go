@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/egov-vn/gateway/connectors/bank"
+	"github.com/egov-vn/gateway/internal/jsonstrict"
 )
 
 // The bank account-movement notification: a bank reports movements on the province's
@@ -198,6 +199,10 @@ func (h *NotificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 			reason = bank.ReasonStaleTimestamp
 		}
 		h.reject(w, r, http.StatusUnauthorized, reason, "A valid signature and a current timestamp are required")
+		return
+	}
+	if err := jsonstrict.Check(body, 8); err != nil && !errors.Is(err, jsonstrict.ErrSyntax) {
+		h.reject(w, r, http.StatusBadRequest, bank.ReasonMalformed, "The body repeats a key or nests too deeply")
 		return
 	}
 	var n Notification

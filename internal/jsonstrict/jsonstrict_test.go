@@ -1,0 +1,139 @@
+package jsonstrict_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/egov-vn/gateway/internal/jsonstrict"
+)
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want error
+	}{
+		{`{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}`, nil},
+		{`{"a":1,"a":2}`, jsonstrict.ErrDuplicateKey},
+		{`{"id":"x","\u0069d":"y"}`, jsonstrict.ErrDuplicateKey},
+		{`{"a":{"b":1,"b":1}}`, jsonstrict.ErrDuplicateKey},
+		{`[{"k":"a,\"k\":"},{"k":1}]`, nil},
+		{`{"k":"\"","v":"}","k2":"{"}`, nil},
+		{`{"a":[1,2,{"x":"a"}],"x":3}`, nil},
+		{strings.Repeat("[", 32) + strings.Repeat("]", 32), nil},
+		{strings.Repeat("[", 33) + strings.Repeat("]", 33), jsonstrict.ErrTooDeep},
+		{`{"a":` + strings.Repeat(`{"a":`, 40) + "1" + strings.Repeat("}", 41), jsonstrict.ErrTooDeep},
+		{`}`, jsonstrict.ErrSyntax},
+		{`{"a`, jsonstrict.ErrSyntax},
+	} {
+		if err := jsonstrict.Check([]byte(tc.in), 32); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("Check(%.60q) = %v, want %v", tc.in, err, tc.want)
+		}
+	}
+	keys := `{` + strings.Repeat(`"k":1,`, 0)
+	for i := 0; i < 40; i++ {
+		keys += `"k` + string(rune('a'+i%26)) + string(rune('a'+i/26)) + `":1,`
+	}
+	if err := jsonstrict.Check([]byte(keys+`"kab":2}`), 32); !errors.Is(err, jsonstrict.ErrDuplicateKey) {
+		t.Errorf("a duplicate past the sixteenth key: %v", err)
+	}
+}
+
+// duplicateByTokens is the reference: encoding/json's tokenizer and a set per object.
+func duplicateByTokens(data []byte) (dup bool, depth int, ok bool) {
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	dec.UseNumber()
+	type obj struct {
+		keys      map[string]bool
+		expectKey bool
+	}
+	var stack []*obj
+	max := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return dup, max, true
+		}
+		if err != nil {
+			return false, 0, false
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if len(stack) > 0 && stack[len(stack)-1] != nil {
+					stack[len(stack)-1].expectKey = true
+				}
+				if v == '{' {
+					stack = append(stack, &obj{keys: map[string]bool{}, expectKey: true})
+				} else {
+					stack = append(stack, nil)
+				}
+				max = maxInt(max, len(stack))
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1] != nil {
+					stack[len(stack)-1].expectKey = true
+				}
+			}
+		case string:
+			if len(stack) > 0 && stack[len(stack)-1] != nil {
+				o := stack[len(stack)-1]
+				if o.expectKey {
+					if o.keys[v] {
+						dup = true
+					}
+					o.keys[v] = true
+					o.expectKey = false
+					continue
+				}
+				o.expectKey = true
+			}
+		default:
+			if len(stack) > 0 && stack[len(stack)-1] != nil {
+				stack[len(stack)-1].expectKey = true
+			}
+		}
+	}
+}
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// FuzzCheck: Check never panics, and on valid JSON it agrees with encoding/json's tokenizer on
+// duplicate keys and depth. Seeds live in testdata/fuzz/FuzzCheck.
+func FuzzCheck(f *testing.F) {
+	f.Add([]byte(`{"a":1,"a":2}`))
+	f.Add([]byte(`{"a":{"b":[1,{"c":"\"}"}]},"\u0061":1}`))
+	f.Add([]byte(`[[[[[[[[[[]]]]]]]]]]`))
+	f.Add([]byte(`{"transactions":[{"amount":1,"amount":50000}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		err := jsonstrict.Check(data, 8)
+		if !json.Valid(data) {
+			return
+		}
+		dup, depth, ok := duplicateByTokens(data)
+		if !ok {
+			t.Fatalf("the tokenizer refused valid JSON %q", data)
+		}
+		switch {
+		case depth > 8:
+			if !errors.Is(err, jsonstrict.ErrTooDeep) && !errors.Is(err, jsonstrict.ErrDuplicateKey) {
+				t.Fatalf("depth %d of %q: %v", depth, data, err)
+			}
+		case dup:
+			if !errors.Is(err, jsonstrict.ErrDuplicateKey) {
+				t.Fatalf("duplicate in %q missed: %v", data, err)
+			}
+		case err != nil:
+			t.Fatalf("valid JSON %q without duplicates refused: %v", data, err)
+		}
+	})
+}
