@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
@@ -77,10 +78,12 @@ type Broken struct {
 
 // Verification is the result of walking a day's chain.
 type Verification struct {
-	Date        string  `json:"date"`
-	Records     int     `json:"records"`
-	Valid       bool    `json:"valid"`
-	FirstBroken *Broken `json:"first_broken,omitempty"`
+	Date    string `json:"date"`
+	Records int    `json:"records"`
+	// AnchoredRecords is the count the day's anchor holds (-1: the day has no anchor).
+	AnchoredRecords int     `json:"anchored_records"`
+	Valid           bool    `json:"valid"`
+	FirstBroken     *Broken `json:"first_broken,omitempty"`
 }
 
 // Log is the evidence log in Redis.
@@ -105,6 +108,10 @@ type Log struct {
 // Key is the stream of a day.
 func (l *Log) Key(date string) string { return l.Prefix + ":evidence:{" + date + "}" }
 
+// AnchorKey is the day's anchor: a hash of the chain's head hash and record count, moved by
+// every append in the same script, so that records removed from the end of the day are found.
+func (l *Log) AnchorKey(date string) string { return l.Key(date) + ":anchor" }
+
 // Genesis is the hash the first record of date chains to.
 func Genesis(date string) string {
 	h := sha256.Sum256([]byte("gateway-evidence " + date))
@@ -119,18 +126,32 @@ func Hash(prev string, entry []byte) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// compareAndAppend appends a batch of records when the stream's head is the expected hash.
+// compareAndAppend appends a batch of records when the day's head is the expected hash, and
+// moves the day's anchor (its head hash and record count) in the same step.
 //
-// KEYS[1] the day's stream. ARGV[1] genesis, ARGV[2] expected prev hash, then for each record
-// its entry and its hash (each record's prev_hash is the hash before it). Returns {1, id...}
-// when appended, {0, head hash} when the head moved.
+// The head is the anchor's hash, not the stream's last record: records removed from the end of
+// the stream (XTRIM, XDEL) cannot make the chain continue from an earlier record, and Verify
+// finds the stream shorter than its anchor. A day written before anchors existed takes its head
+// from the last record and its count from XLEN, once.
+//
+// KEYS[1] the day's stream, KEYS[2] its anchor. ARGV[1] genesis, ARGV[2] expected prev hash,
+// then for each record its entry and its hash (each record's prev_hash is the hash before it).
+// Returns {1, id...} when appended, {0, head hash} when the head moved.
 var compareAndAppend = redis.NewScript(`
 local head = ARGV[1]
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-if #last > 0 then
-  local fields = last[1][2]
-  for i = 1, #fields, 2 do
-    if fields[i] == 'hash' then head = fields[i + 1] end
+local count = 0
+local a = redis.call('HMGET', KEYS[2], 'hash', 'count')
+if a[1] then
+  head = a[1]
+  count = tonumber(a[2]) or 0
+else
+  local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+  if #last > 0 then
+    local fields = last[1][2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'hash' then head = fields[i + 1] end
+    end
+    count = redis.call('XLEN', KEYS[1])
   end
 end
 if head ~= ARGV[2] then return {0, head} end
@@ -139,7 +160,9 @@ local prev = ARGV[2]
 for i = 3, #ARGV, 2 do
   out[#out + 1] = redis.call('XADD', KEYS[1], '*', 'entry', ARGV[i], 'prev_hash', prev, 'hash', ARGV[i + 1])
   prev = ARGV[i + 1]
+  count = count + 1
 end
+redis.call('HSET', KEYS[2], 'hash', prev, 'count', count)
 return out
 `)
 
@@ -253,7 +276,7 @@ func (l *Log) appendBatch(ctx context.Context, date string, batch []*queued) {
 			hashes[i] = h
 			args = append(args, q.raw, h)
 		}
-		res, err := compareAndAppend.Run(ctx, l.Client, []string{key}, args...).Slice()
+		res, err := compareAndAppend.Run(ctx, l.Client, []string{key, l.AnchorKey(date)}, args...).Slice()
 		if err != nil {
 			fail(fmt.Errorf("appending evidence: %w", err))
 			return
@@ -302,8 +325,14 @@ func (l *Log) setHead(date, hash string) {
 	l.heads[date] = hash
 }
 
-// head reads the hash of the day's last record (the genesis when there is none).
+// head reads the day's head: its anchor's hash, or (a day without anchor) the hash of its last
+// record, or the genesis when there is none. A wrong guess only costs the script's retry.
 func (l *Log) head(ctx context.Context, key, date string) (string, error) {
+	if h, err := l.Client.HGet(ctx, l.AnchorKey(date), "hash").Result(); err == nil {
+		return h, nil
+	} else if !errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("reading evidence anchor: %w", err)
+	}
 	last, err := l.Client.XRevRangeN(ctx, key, "+", "-", 1).Result()
 	if err != nil {
 		return "", fmt.Errorf("reading evidence head: %w", err)
@@ -348,9 +377,21 @@ func decode(m redis.XMessage) (Record, error) {
 // verifyPage is how many records Verify reads per round trip.
 const verifyPage = 500
 
-// Verify walks date's chain and reports the first record whose link does not hold.
+// Verify walks date's chain and reports the first record whose link does not hold, then holds
+// the chain's end against the day's anchor: a chain that ends before the anchored head (records
+// removed from the end) or a day with records but no anchor is not valid. The anchor is read
+// before the chain, so an append meanwhile only lengthens the chain past it.
 func (l *Log) Verify(ctx context.Context, date string) (Verification, error) {
-	v := Verification{Date: date, Valid: true}
+	v := Verification{Date: date, Valid: true, AnchoredRecords: -1}
+	anchor, err := l.Client.HMGet(ctx, l.AnchorKey(date), "hash", "count").Result()
+	if err != nil {
+		return Verification{}, fmt.Errorf("reading evidence anchor of %s: %w", date, err)
+	}
+	anchorHash, _ := anchor[0].(string)
+	if c, ok := anchor[1].(string); ok {
+		v.AnchoredRecords, _ = strconv.Atoi(c)
+	}
+	var anchoredID string // the record the anchor names, once walked past
 	prev, start := Genesis(date), "-"
 	for {
 		msgs, err := l.Client.XRangeN(ctx, l.Key(date), start, "+", verifyPage).Result()
@@ -366,12 +407,34 @@ func (l *Log) Verify(ctx context.Context, date string) (Verification, error) {
 			}
 			prev, _ = m.Values["hash"].(string)
 			v.Records++
+			if prev == anchorHash && v.Records == v.AnchoredRecords {
+				anchoredID = m.ID
+			}
 		}
 		if len(msgs) < verifyPage {
-			return v, nil
+			return holdAgainstAnchor(v, anchorHash, anchoredID), nil
 		}
 		start = "(" + msgs[len(msgs)-1].ID
 	}
+}
+
+// holdAgainstAnchor fails a chain whose links hold but that ends before its anchored head, or a
+// day with records and no anchor. anchoredID is the record the anchor names ("" when the walk
+// never met it).
+func holdAgainstAnchor(v Verification, anchorHash, anchoredID string) Verification {
+	if !v.Valid {
+		return v
+	}
+	switch {
+	case anchorHash == "" && v.Records > 0:
+		v.Valid = false
+		v.FirstBroken = &Broken{Index: v.Records, Reason: "the day has records but no anchor: its head and count were removed"}
+	case anchorHash != "" && anchoredID == "" && v.AnchoredRecords > 0:
+		v.Valid = false
+		v.FirstBroken = &Broken{Index: v.Records, Reason: fmt.Sprintf(
+			"the chain ends after %d records without reaching its anchored head of %d records: records were removed from the end", v.Records, v.AnchoredRecords)}
+	}
+	return v
 }
 
 // check returns why m does not follow prev, or "".
