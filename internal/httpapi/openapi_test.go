@@ -117,6 +117,17 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{"evidence page", http.MethodGet, gw.Admin, "/admin/v1/evidence/" + day + "?limit=1&cursor=1-0", config.DemoAdminToken, "", "", 200},
 		{"evidence verify", http.MethodGet, gw.Admin, "/admin/v1/evidence/" + day + "/verify", config.DemoAdminToken, "", "", 200},
 		{"evidence bad day", http.MethodGet, gw.Admin, "/admin/v1/evidence/2025-02-30/verify", config.DemoAdminToken, "", "", 400},
+		{"catalogue not loaded", http.MethodGet, gw.API, "/v1/catalog/procedures", config.DemoClientToken, "", "", 503},
+		{"mapping before the catalogue", http.MethodPut, gw.Admin, "/admin/v1/catalog/mappings/LS-XD-01", config.DemoAdminToken, "application/json", `{"national_code":"1.011442"}`, 400},
+		{"catalogue refresh", http.MethodPost, gw.Admin, "/admin/v1/catalog/refresh", config.DemoAdminToken, "", "", 200},
+		{"procedures", http.MethodGet, gw.API, "/v1/catalog/procedures?agency=000.00.37.H37&limit=1", config.DemoClientToken, "", "", 200},
+		{"agencies", http.MethodGet, gw.API, "/v1/catalog/agencies?parent=000.00.00.H37", config.DemoClientToken, "", "", 200},
+		{"fields", http.MethodGet, gw.API, "/v1/catalog/fields?q=x", config.DemoClientToken, "", "", 200},
+		{"catalogue bad limit", http.MethodGet, gw.API, "/v1/catalog/fields?limit=501", config.DemoClientToken, "", "", 400},
+		{"mapping", http.MethodPut, gw.Admin, "/admin/v1/catalog/mappings/LS-XD-01", config.DemoAdminToken, "application/json", `{"national_code":"1.011442","reason":"go-live"}`, 200},
+		{"mappings", http.MethodGet, gw.Admin, "/admin/v1/catalog/mappings", config.DemoAdminToken, "", "", 200},
+		{"mapping deleted", http.MethodDelete, gw.Admin, "/admin/v1/catalog/mappings/LS-XD-01", config.DemoAdminToken, "", "", 200},
+		{"mapping gone", http.MethodDelete, gw.Admin, "/admin/v1/catalog/mappings/LS-XD-01", config.DemoAdminToken, "", "", 404},
 	}
 	for _, tt := range tests {
 		code, body := apptest.Do(t, tt.method, tt.base+tt.path, tt.token, tt.ct, tt.body)
