@@ -103,6 +103,7 @@ func (h *deliveryToPostal) Handle(msg *message.Message) ([]*message.Message, err
 	if found && len(existing.History) > 0 {
 		// Created and recorded before (a redelivery, or a second request for the same shipment):
 		// the first status's notification again (same id: the receiver deduplicates), no order.
+		h.timeline(ctx, code, "shipment_request_repeated", string(kind)+" "+number+": the shipment exists already; no second order", ev.ID)
 		first := existing.History[0]
 		n, err := statusNotification(existing, postal.Status(first.Status), first.At, first.Office, 1)
 		if err != nil {
@@ -379,4 +380,8 @@ func recorded(ctx context.Context, st *store.Store, m *observability.DeliveryMet
 			"kind", sh.Kind, "status", int(e.Status), "status_name", statusName(e.Status))
 	}
 	_ = st.AddTimeline(context.WithoutCancel(ctx), sh.DossierCode, store.TimelineEntry{Kind: kind, Detail: detail})
+	if sh.Kind == string(postal.KindDeliverResult) && (e.Status == postal.StatusDelivered || e.Status == postal.StatusCompleted) && sh.DeliveredAt.IsZero() {
+		_ = st.AddTimeline(context.WithoutCancel(ctx), sh.DossierCode, store.TimelineEntry{Kind: "delivery_done",
+			Detail: "result delivered to the citizen by post (" + sh.Number + "); the portal is told the dossier is returned"})
+	}
 }

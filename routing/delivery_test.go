@@ -35,6 +35,7 @@ type fakePostal struct {
 	fail    error
 	records []postal.Event
 	cursors []string // cursors Track was called with
+	page    int      // records per Track answer (0: all)
 }
 
 func newFakePostal() *fakePostal { return &fakePostal{orders: map[string]postal.Order{}} }
@@ -69,6 +70,9 @@ func (f *fakePostal) Track(_ context.Context, cursor string) ([]postal.Event, st
 		if e.Cursor > cursor {
 			out = append(out, e)
 		}
+	}
+	if f.page > 0 && len(out) > f.page {
+		out = out[:f.page]
 	}
 	next := cursor
 	if len(out) > 0 {
@@ -288,6 +292,7 @@ func TestTrackingAppliesEachStatusOnceInOrder(t *testing.T) {
 		env.postal.track(number, s)
 	}
 	env.postal.track("NOT-OURS-KQ", postal.StatusDelivered)
+	env.postal.track(number, postal.Status(99))
 	n, err := tr.Poll(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +309,8 @@ func TestTrackingAppliesEachStatusOnceInOrder(t *testing.T) {
 	if fmt.Sprint(got) != "[1 4 6 12 15 14]" || sh.Status != 14 || sh.DeliveredAt.IsZero() {
 		t.Fatalf("history %v status %d delivered %v; want [1 4 6 12 15 14], 14, a delivery time", got, sh.Status, sh.DeliveredAt)
 	}
-	for reason, want := range map[string]float64{observability.IgnoredDuplicate: 3, observability.IgnoredAfterFinal: 1, observability.IgnoredUnknownOrder: 1} {
+	for reason, want := range map[string]float64{observability.IgnoredDuplicate: 3, observability.IgnoredAfterFinal: 1, observability.IgnoredUnknownOrder: 1,
+		observability.IgnoredUnknownStatus: 1} {
 		if got := testutil.ToFloat64(env.metrics.TrackingIgnored.WithLabelValues(reason)); got != want {
 			t.Fatalf("ignored %s = %v, want %v", reason, got, want)
 		}
@@ -355,8 +361,8 @@ func TestTrackingAppliesEachStatusOnceInOrder(t *testing.T) {
 	if n, err := tr.Poll(t.Context()); err != nil || n != 0 {
 		t.Fatalf("poll after restart: %d, %v; want nothing new", n, err)
 	}
-	if last := env.postal.cursors[len(env.postal.cursors)-1]; last != "000010" {
-		t.Fatalf("restarted poll asked after cursor %q, want 000010", last)
+	if last := env.postal.cursors[len(env.postal.cursors)-1]; last != "000011" {
+		t.Fatalf("restarted poll asked after cursor %q, want 000011", last)
 	}
 }
 
@@ -488,5 +494,31 @@ func TestDeliveryStatusesNotifiedInOrder(t *testing.T) {
 	}
 	if err := handle(message.NewMessage("bad", []byte(`{"seq":0}`))); failure.Classify(err) != failure.Permanent {
 		t.Fatalf("malformed message: %v, want permanent", err)
+	}
+}
+
+// TestTrackingReadsABacklog: records waiting after an outage are read page after page in one poll.
+func TestTrackingReadsABacklog(t *testing.T) {
+	t.Parallel()
+	env := newDeliveryEnv(t)
+	const code = "000.00.37.H37-251126-0104"
+	if _, err := handleDelivery(t, env.h, "m1", deliveryEvent("d1", code, "collect_dossier", "05977")); err != nil {
+		t.Fatal(err)
+	}
+	env.postal.page = 2
+	for _, s := range []postal.Status{postal.StatusPickingUp, postal.StatusPickedUp, postal.StatusAtPostOffice, postal.StatusInTransit, postal.StatusDelivering} {
+		env.postal.track(code+"-HS", s)
+	}
+	tr, err := NewTracker(Tracker{Store: env.st, Postal: env.postal, Metrics: env.metrics, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Interval: time.Second, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if n, err := tr.Poll(t.Context()); err != nil || n != 5 {
+		t.Fatalf("poll: %d applied, %v; want the 5 records of 3 pages", n, err)
+	}
+	if fmt.Sprint(env.postal.cursors) != "[ 000002 000004 000005]" {
+		t.Fatalf("Track called after %q, want each page's cursor then one empty page", env.postal.cursors)
 	}
 }

@@ -108,37 +108,56 @@ func (t *Tracker) Poll(ctx context.Context) (int, error) {
 }
 
 func (t *Tracker) poll(ctx context.Context) (int, error) {
-	cursorKey := t.Store.Keys.DeliveryCursor()
-	cursor, err := t.Store.Client.Get(ctx, cursorKey).Result()
+	cursor, err := t.Store.Client.Get(ctx, t.Store.Keys.DeliveryCursor()).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return 0, fmt.Errorf("reading tracking cursor: %w", err)
 	}
+	applied := 0
+	// A backlog (after an outage) is read page after page, up to maxPages per poll.
+	for page := 0; page < maxPages; page++ {
+		n, more, next, err := t.page(ctx, cursor)
+		applied += n
+		if err != nil || !more || next == cursor {
+			return applied, err
+		}
+		cursor = next
+	}
+	return applied, nil
+}
+
+// maxPages bounds the pages of tracking records one poll reads.
+const maxPages = 20
+
+// page reads and applies one page of tracking records after cursor; more says whether the page
+// held any, next is the cursor saved after it.
+func (t *Tracker) page(ctx context.Context, cursor string) (applied int, more bool, next string, err error) {
+	cursorKey := t.Store.Keys.DeliveryCursor()
 	records, next, err := t.Postal.Track(ctx, cursor)
 	if err != nil {
-		return 0, fmt.Errorf("tracking after cursor %q: %w", cursor, err)
+		return 0, false, cursor, fmt.Errorf("tracking after cursor %q: %w", cursor, err)
 	}
-	applied := 0
 	for _, e := range records {
 		ok, err := t.apply(ctx, e)
 		if err != nil {
-			return applied, err
+			return applied, false, cursor, err
 		}
 		if ok {
 			applied++
 		}
 		if e.Cursor != "" && e.Cursor != cursor {
 			if err := t.Store.Client.Set(ctx, cursorKey, e.Cursor, 0).Err(); err != nil {
-				return applied, fmt.Errorf("saving tracking cursor: %w", err)
+				return applied, false, cursor, fmt.Errorf("saving tracking cursor: %w", err)
 			}
 			cursor = e.Cursor
 		}
 	}
 	if next != "" && next != cursor {
 		if err := t.Store.Client.Set(ctx, cursorKey, next, 0).Err(); err != nil {
-			return applied, fmt.Errorf("saving tracking cursor: %w", err)
+			return applied, false, cursor, fmt.Errorf("saving tracking cursor: %w", err)
 		}
+		cursor = next
 	}
-	return applied, nil
+	return applied, len(records) > 0, cursor, nil
 }
 
 // apply applies one tracking record; it reports whether the record was a new status.
@@ -162,6 +181,11 @@ func (t *Tracker) apply(ctx context.Context, e postal.Event) (bool, error) {
 	if !ok {
 		t.ignored(observability.IgnoredUnknownOrder)
 		t.Log.Warn("tracking record for an unknown order ignored", "partner", PartnerPostal, "order_number", truncate(e.Number, 80))
+		return false, nil
+	}
+	if _, known := StatusNames[e.Status]; !known {
+		t.ignored(observability.IgnoredUnknownStatus)
+		t.Log.Warn("tracking record with an unknown status ignored", "partner", PartnerPostal, "order_number", e.Number, "status", int(e.Status))
 		return false, nil
 	}
 	if e.At.IsZero() {

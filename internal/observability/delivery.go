@@ -31,10 +31,12 @@ const (
 	IgnoredDuplicate    = "duplicate"
 	IgnoredAfterFinal   = "after_final"
 	IgnoredUnknownOrder = "unknown_order"
+	// IgnoredUnknownStatus: a status code outside the known shipment statuses.
+	IgnoredUnknownStatus = "unknown_status"
 )
 
 // TrackingIgnoreReasons lists the reasons of gateway_delivery_tracking_ignored_total.
-var TrackingIgnoreReasons = []string{IgnoredDuplicate, IgnoredAfterFinal, IgnoredUnknownOrder}
+var TrackingIgnoreReasons = []string{IgnoredDuplicate, IgnoredAfterFinal, IgnoredUnknownOrder, IgnoredUnknownStatus}
 
 // ShipmentStatuses are the known shipment status codes; a code outside them is labelled "other".
 var ShipmentStatuses = []postal.Status{
@@ -88,7 +90,7 @@ func NewDeliveryMetrics(reg prometheus.Registerer) (*DeliveryMetrics, error) {
 		}, []string{"kind", "status"}),
 		TrackingIgnored: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_delivery_tracking_ignored_total",
-			Help: "Tracking records that changed nothing, by reason (duplicate, after_final, unknown_order).",
+			Help: "Tracking records that changed nothing, by reason (duplicate, after_final, unknown_order, unknown_status).",
 		}, []string{"reason"}),
 		TrackingPolls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_delivery_tracking_polls_total",
