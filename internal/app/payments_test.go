@@ -468,6 +468,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 				{"unknown provider", "r4", paymentBody("momo", 150000), bank.ReasonUnknownProvider, "provider", 400},
 				{"no Idempotency-Key", "", paymentBody("vnpay", 150000), bank.ReasonMissingIdempotency, "Idempotency-Key", 400},
 				{"the same key with another body", "bad-vnpay", paymentBody("vnpay", 150001), bank.ReasonIdempotencyConflict, "", 409},
+				{"the same key with an invalid body", "bad-vnpay", strings.Replace(paymentBody("vnpay", 150000), `"amount":150000`, `"amount":0`, 1), bank.ReasonIdempotencyConflict, "", 409},
 			}
 			for _, c := range reqCases {
 				before := testutil.ToFloat64(m.RequestsRejected.WithLabelValues(c.reason))

@@ -65,6 +65,14 @@ func (p *Payments) Create(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var ir *payments.InvalidRequest
 		errors.As(err, &ir)
+		// A key already used: this body is not the one it was used with (that one was valid),
+		// and api.md's rule for a key with another body comes first. The store unreadable: the
+		// body's own problems are still worth answering.
+		if used, uerr := p.Service.KeyUsed(r.Context(), clientFrom(r.Context()), key); uerr == nil && used {
+			p.Metrics.RequestRejected(providerOf(body), bank.ReasonIdempotencyConflict)
+			writeProblem(w, r, http.StatusConflict, "idempotency-conflict", "The Idempotency-Key was used with a different body", "", nil)
+			return
+		}
 		p.Metrics.RequestRejected(providerOf(body), ir.Reason)
 		writeProblem(w, r, http.StatusBadRequest, "invalid-input", "The payment request has invalid fields", "", ir.Fields)
 		return
