@@ -208,7 +208,8 @@ func (h *NotificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 	var n Notification
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&n); err != nil || len(n.Transactions) == 0 || len(n.Transactions) > maxTransactions {
+	// One document only: anything after it (even a second object) makes the body malformed.
+	if err := dec.Decode(&n); err != nil || dec.Decode(new(json.RawMessage)) != io.EOF || len(n.Transactions) == 0 || len(n.Transactions) > maxTransactions {
 		h.reject(w, r, http.StatusBadRequest, bank.ReasonMalformed, "The body is not a notification with 1 to 500 transactions")
 		return
 	}
