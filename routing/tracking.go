@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/egov-vn/gateway/connectors/postal"
+	"github.com/egov-vn/gateway/internal/events"
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/store"
 )
@@ -162,11 +163,12 @@ func (t *Tracker) page(ctx context.Context, cursor string) (applied int, more bo
 
 // apply applies one tracking record; it reports whether the record was a new status.
 func (t *Tracker) apply(ctx context.Context, e postal.Event) (bool, error) {
-	if e.Number == "" {
+	if e.Number == "" || len(e.Number) > maxOrderNumber || !events.IsCode(e.Number) {
 		t.ignored(observability.IgnoredUnknownOrder)
-		t.Log.Warn("tracking record without order number ignored", "partner", PartnerPostal)
+		t.Log.Warn("tracking record without a usable order number ignored", "partner", PartnerPostal)
 		return false, nil
 	}
+	e.Office = truncate(e.Office, 32) // the partner's text, kept in the history: bounded
 	code, kind, ok, err := t.Store.ShipmentByOrder(ctx, e.Number)
 	if err != nil {
 		return false, err
@@ -180,7 +182,7 @@ func (t *Tracker) apply(ctx context.Context, e postal.Event) (bool, error) {
 	}
 	if !ok {
 		t.ignored(observability.IgnoredUnknownOrder)
-		t.Log.Warn("tracking record for an unknown order ignored", "partner", PartnerPostal, "order_number", truncate(e.Number, 80))
+		t.Log.Warn("tracking record for an unknown order ignored", "partner", PartnerPostal, "order_number", e.Number)
 		return false, nil
 	}
 	if _, known := StatusNames[e.Status]; !known {

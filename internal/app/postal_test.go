@@ -198,6 +198,11 @@ func TestPostalBadInput(t *testing.T) {
 	if c != http.StatusOK || !strings.Contains(string(body), "99999") || !strings.Contains(string(body), routing.HandlerDeliveryToPostal) {
 		t.Fatalf("dead letters: %d %s", c, body)
 	}
+	for _, pii := range []string{"Nguyen Van A", "0987654321", "Tran Dang Ninh"} {
+		if strings.Contains(string(body), pii) {
+			t.Fatalf("the dead-letter list shows personal data %q", pii)
+		}
+	}
 	if len(gw.Sandboxes.VNPost.Orders()) != 0 {
 		t.Fatal("an order was made for an unknown commune")
 	}
