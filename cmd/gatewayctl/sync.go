@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -38,7 +39,7 @@ func syncCmd(c client, args []string, stderr io.Writer) error {
 		if *stored {
 			return c.get(path)
 		}
-		return c.do(http.MethodPost, path, nil)
+		return verifyDay(c, path, stderr)
 	case "replay":
 		fs := flag.NewFlagSet("sync replay", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -152,6 +153,49 @@ func (c client) postJSON(path string, body, v any) error {
 	}
 	if err := json.Unmarshal(raw, v); err != nil {
 		return fmt.Errorf("reading answer: %w", err)
+	}
+	return nil
+}
+
+// verifyDay runs a day's check; when the gateway answers that it goes on in the background
+// (202), it waits for the report made by that run and prints it.
+func verifyDay(c client, path string, stderr io.Writer) error {
+	resp, err := c.send(http.MethodPost, path, nil)
+	if err != nil {
+		return err
+	}
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		return c.print(http.MethodPost, path, resp.StatusCode, raw)
+	}
+	var running struct {
+		StartedAt time.Time `json:"started_at"`
+	}
+	if err := json.Unmarshal(raw, &running); err != nil {
+		return fmt.Errorf("reading answer: %w", err)
+	}
+	fmt.Fprintln(stderr, "the check goes on at the gateway; waiting for its report")
+	for {
+		time.Sleep(2 * time.Second)
+		var rep struct {
+			GeneratedAt time.Time `json:"generated_at"`
+		}
+		if err := c.getJSON(path, &rep); err == nil && !rep.GeneratedAt.Before(running.StartedAt.Truncate(time.Second)) {
+			return c.get(path)
+		}
+	}
+}
+
+// print writes an answer, indented when it is JSON; a status of 300 or more is an error.
+func (c client) print(method, path string, status int, raw []byte) error {
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, raw, "", "  ") == nil {
+		raw = append(pretty.Bytes(), '\n')
+	}
+	_, _ = c.out.Write(raw)
+	if status >= 300 {
+		return fmt.Errorf("%s %s: HTTP %d", method, path, status)
 	}
 	return nil
 }

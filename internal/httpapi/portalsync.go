@@ -7,9 +7,11 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/egov-vn/gateway/internal/events"
 	"github.com/egov-vn/gateway/internal/portalsync"
+	"github.com/egov-vn/gateway/internal/vntime"
 )
 
 // Admin routes of the status reconciliation with the portal and of the bulk re-sync. They are
@@ -26,9 +28,14 @@ const maxResyncBody = 8 << 20
 
 // PortalSync serves the drift reports and the re-sync jobs. GET of a report never calls the
 // portal (404 when the day has none); POST checks the day now, replacing its stored report.
+//
+// A check of many dossiers takes long (the portal is asked at its bulk rate): POST answers the
+// report when the check ends within AnswerWithin (20 s when zero), else 202 with the time it
+// started, and the check goes on; its report is then read with GET.
 type PortalSync struct {
-	Verifier *portalsync.Verifier
-	Replayer *portalsync.Replayer
+	Verifier     *portalsync.Verifier
+	Replayer     *portalsync.Replayer
+	AnswerWithin time.Duration
 }
 
 func (ps *PortalSync) day(w http.ResponseWriter, r *http.Request) (string, bool) {
@@ -64,8 +71,34 @@ func (ps *PortalSync) runDrift(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	day, _ := portalsync.ParseDay(date)
-	rep, err := ps.Verifier.Run(context.WithoutCancel(r.Context()), day)
-	switch {
+	type result struct {
+		rep portalsync.Report
+		err error
+	}
+	done := make(chan result, 1)
+	started := time.Now()
+	go func() {
+		rep, err := ps.Verifier.Run(context.WithoutCancel(r.Context()), day)
+		done <- result{rep, err}
+	}()
+	wait := ps.AnswerWithin
+	if wait <= 0 {
+		wait = 20 * time.Second
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	var res result
+	select {
+	case res = <-done:
+	case <-timer.C:
+		// A long day goes on in the background; its report replaces the stored one when done.
+		w.Header().Set("Location", "/admin/v1/sync/drift/"+date)
+		writeJSON(w, http.StatusAccepted, map[string]string{
+			"date": date, "status": "running", "started_at": started.In(vntime.Zone).Format(time.RFC3339),
+		})
+		return
+	}
+	switch err := res.err; {
 	case errors.Is(err, portalsync.ErrFutureDay):
 		badRequest(w, r, events.FieldErrors{{Field: "date", Message: "the day has not begun (Asia/Ho_Chi_Minh)"}})
 	case errors.Is(err, portalsync.ErrTooOld):
@@ -76,7 +109,7 @@ func (ps *PortalSync) runDrift(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		unavailable(w, r)
 	default:
-		writeJSON(w, http.StatusOK, rep)
+		writeJSON(w, http.StatusOK, res.rep)
 	}
 }
 

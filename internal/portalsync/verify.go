@@ -174,7 +174,7 @@ func (v *Verifier) Run(ctx context.Context, day time.Time) (Report, error) {
 	}
 	defer v.Store.Client.Del(context.WithoutCancel(ctx), running)
 
-	rep, err := v.check(ctx, date)
+	rep, err := v.check(ctx, date, running)
 	if err != nil {
 		v.count(OutcomeError, nil)
 		return Report{}, err
@@ -216,7 +216,8 @@ func (v *Verifier) count(outcome string, counts map[string]int) {
 	}
 }
 
-func (v *Verifier) check(ctx context.Context, date string) (Report, error) {
+// check compares the day's dossiers; it keeps the run's lock (running) while it goes.
+func (v *Verifier) check(ctx context.Context, date, running string) (Report, error) {
 	codes, err := v.Store.SyncedOn(ctx, date)
 	if err != nil {
 		return Report{}, err
@@ -225,7 +226,10 @@ func (v *Verifier) check(ctx context.Context, date string) (Report, error) {
 	for _, c := range DriftClasses {
 		rep.Counts[c] = 0
 	}
-	for _, code := range codes {
+	for i, code := range codes {
+		if i%100 == 99 {
+			v.Store.Client.Expire(ctx, running, time.Hour)
+		}
 		sum, found, err := v.Store.LastSyncedSummary(ctx, code)
 		if err != nil {
 			return Report{}, err
