@@ -168,8 +168,8 @@ func TestPostalOutage(t *testing.T) {
 			n++
 		}
 	}
-	if n != 1 {
-		t.Fatalf("%d orders %s at the sandbox, want 1", n, number)
+	if n != 1 || gw.Sandboxes.VNPost.DuplicateCreates() != 0 {
+		t.Fatalf("%d orders %s at the sandbox and %d creates refused as duplicates, want 1 and 0", n, number, gw.Sandboxes.VNPost.DuplicateCreates())
 	}
 	if dl, _ := gw.Store.Client.XLen(t.Context(), gw.Store.Keys.Stream(routing.TopicDeadLetter)).Result(); dl != 0 {
 		t.Fatalf("%d dead letters after the outage, want none", dl)
