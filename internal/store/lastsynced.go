@@ -31,8 +31,9 @@ import (
 // and the bulk re-sync by date reach back this far.
 const SyncedDayTTL = 35 * 24 * time.Hour
 
-// LastStateTTL is how long the whole last synced state of a dossier is kept after its last sync.
-const LastStateTTL = 180 * 24 * time.Hour
+// LastStateTTL is how long the whole last synced state of a dossier (personal data) is kept after
+// its last sync: long enough to repair a quarter, short enough to keep little of it.
+const LastStateTTL = 90 * 24 * time.Hour
 
 // LastSynced is the whole event of a dossier's last synced version, as received (CloudEvent JSON).
 func (k Keys) LastSynced(code string) string { return k.Prefix + ":dossier:{" + code + "}:last" }
