@@ -145,10 +145,8 @@ func (h *deliveryToPostal) Handle(msg *message.Message) ([]*message.Message, err
 		}
 		h.timeline(ctx, code, "shipment_created", detail, ev.ID)
 	}
+	// The partner's status of the order as created (or found), recorded as the first status.
 	status := created.Status
-	if status == postal.StatusDraft {
-		status = postal.StatusCreated
-	}
 	fx, err := applyStatus(ctx, h.store, h.metrics, h.log, code, kind, number, postal.Event{
 		Number: number, PartnerID: created.PartnerID, Status: status, At: now,
 	})
