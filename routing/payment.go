@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -87,7 +88,9 @@ func (h *paymentNotice) Handle(msg *message.Message) ([]*message.Message, error)
 // so it cannot re-send DongBoHoSoMC itself; it appends a step saying what was paid, how and
 // when (amount, provider, provider transaction number, payment reference), and the one-stop
 // system's next status change carries the updated fee lines. The step is sent once per payment
-// (the dossier's step set records it), whatever the redeliveries.
+// (the dossier's step set records it), whatever the redeliveries. A portal that does not know the
+// dossier, while no version of it waits to be synced, dead-letters the step at once with that
+// reason (unknownForGood); ops replay it once the dossier is at the portal.
 type paymentToPortal struct {
 	store   *store.Store
 	portal  portal.Portal
@@ -130,6 +133,14 @@ func (h *paymentToPortal) Handle(msg *message.Message) ([]*message.Message, erro
 		At: paidAt, Department: ev.AgencyCode, Content: content, Status: portal.StatusFeeRequested, StartedAt: paidAt,
 	})
 	if err != nil {
+		if unknownForGood(ctx, h.store, ev.DossierCode, err) {
+			_ = h.store.AddTimeline(context.WithoutCancel(ctx), ev.DossierCode, store.TimelineEntry{
+				Kind: "payment_step_failed", Detail: "unknown_dossier",
+			})
+			return nil, failure.MarkPermanent(fmt.Errorf("adding the payment step of %s: the portal does not know dossier %s "+
+				"and no version of it waits to be synced; replay this dead letter once the dossier is at the portal: %w",
+				ev.PaymentID, ev.DossierCode, err))
+		}
 		_ = h.store.AddTimeline(context.WithoutCancel(ctx), ev.DossierCode, store.TimelineEntry{
 			Kind: "payment_step_failed", Detail: failure.Classify(err).String(),
 		})
@@ -143,4 +154,17 @@ func (h *paymentToPortal) Handle(msg *message.Message) ([]*message.Message, erro
 		Kind: "payment_step_sent", Detail: ev.Provider + " " + ev.PaymentID,
 	})
 	return nil, nil
+}
+
+// unknownForGood reports whether err says the portal does not know the dossier while no version
+// of it waits in the portal sync backlog: retrying cannot help until the one-stop system sends
+// the dossier, so the payment step is dead-lettered with that reason instead of retrying for
+// days. A dossier whose sync is retrying may still land: that failure stays transient. A backlog
+// that cannot be read leaves it transient too.
+func unknownForGood(ctx context.Context, st *store.Store, code string, err error) bool {
+	if !errors.Is(err, portal.ErrUnknownDossier) {
+		return false
+	}
+	pending, perr := st.SyncPending(context.WithoutCancel(ctx), code)
+	return perr == nil && !pending
 }

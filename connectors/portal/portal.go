@@ -25,6 +25,11 @@ type Portal interface {
 // permanent.
 var ErrRejected = errors.New("portal rejected the request")
 
+// ErrUnknownDossier is wrapped by errors for calls about a dossier the portal does not hold. The
+// dialects leave them transient (the dossier's own sync may still land); a caller that knows no
+// sync of the dossier is on its way decides that the failure is permanent.
+var ErrUnknownDossier = errors.New("the portal does not know the dossier")
+
 // Status is the national dossier status code (TrangThaiHoSo), 1..10.
 type Status int
 

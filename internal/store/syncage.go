@@ -117,3 +117,13 @@ func (s *Store) PortalBacklog(ctx context.Context, now time.Time) (Backlog, erro
 	}
 	return b, nil
 }
+
+// SyncPending reports whether a version of dossier code waits in the portal sync backlog: its
+// sync has been tried and may still land.
+func (s *Store) SyncPending(ctx context.Context, code string) (bool, error) {
+	ok, err := s.Client.HExists(ctx, s.Keys.unsynced("version"), code).Result()
+	if err != nil {
+		return false, fmt.Errorf("reading the portal sync backlog: %w", err)
+	}
+	return ok, nil
+}

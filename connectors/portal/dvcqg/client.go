@@ -28,6 +28,7 @@ const (
 const (
 	codeSession  = "1"
 	codeRejected = "10"
+	codeUnknown  = "11"
 )
 
 // Config is the DVCQG adapter account of one province.
@@ -200,6 +201,8 @@ func (c *Client) codeError(operation string, code resultCode) error {
 	case codeRejected:
 		pe.Retryable = false
 		return failure.MarkPermanent(fmt.Errorf("%w: %w", portal.ErrRejected, pe))
+	case codeUnknown:
+		return fmt.Errorf("%w: %w", portal.ErrUnknownDossier, pe)
 	default:
 		return pe
 	}

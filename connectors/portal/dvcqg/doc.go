@@ -42,7 +42,8 @@
 //	02       wrong username or password (login)        transient: ops must fix the credentials
 //	03       dstcode or madonvi not accepted           transient: ops must fix the configuration
 //	10       data rejected (missing or invalid field)  permanent, wraps portal.ErrRejected
-//	11       dossier unknown to the portal             transient: the dossier's sync may still land
+//	11       dossier unknown to the portal             transient (the dossier's sync may still land),
+//	                                                   wraps portal.ErrUnknownDossier for callers to decide
 //	other    adapter failure or unknown code           transient
 //
 // An HTTP 400 or 422 answer is a data rejection too (permanent, wraps portal.ErrRejected); every

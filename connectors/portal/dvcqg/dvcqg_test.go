@@ -288,6 +288,7 @@ func TestErrorCodes(t *testing.T) {
 		wantErr      bool
 		wantKind     failure.Kind
 		wantRejected bool
+		wantUnknown  bool   // wraps portal.ErrUnknownDossier
 		wantCode     string // the ProtocolError's code, when one is expected
 	}{
 		{name: "success string 00", status: 200, body: `{"error_code":"00"}`},
@@ -295,7 +296,8 @@ func TestErrorCodes(t *testing.T) {
 		{name: "success string 0", status: 200, body: `{"error_code":"0"}`},
 		{name: "data rejected 10", status: 200, body: `"10"`, wantErr: true, wantKind: failure.Permanent, wantRejected: true, wantCode: "10"},
 		{name: "data rejected number 10", status: 200, body: `10`, wantErr: true, wantKind: failure.Permanent, wantRejected: true, wantCode: "10"},
-		{name: "dossier unknown 11", status: 200, body: `"11"`, wantErr: true, wantKind: failure.Transient, wantCode: "11"},
+		{name: "dossier unknown 11", status: 200, body: `"11"`, wantErr: true, wantKind: failure.Transient, wantUnknown: true, wantCode: "11"},
+		{name: "dossier unknown number 11", status: 200, body: `11`, wantErr: true, wantKind: failure.Transient, wantUnknown: true, wantCode: "11"},
 		{name: "unit not accepted 03", status: 200, body: `"03"`, wantErr: true, wantKind: failure.Transient, wantCode: "03"},
 		{name: "adapter failure 99", status: 200, body: `"99"`, wantErr: true, wantKind: failure.Transient, wantCode: "99"},
 		{name: "unknown code 57", status: 200, body: `"57"`, wantErr: true, wantKind: failure.Transient, wantCode: "57"},
@@ -332,6 +334,9 @@ func TestErrorCodes(t *testing.T) {
 			}
 			if got := errors.Is(err, portal.ErrRejected); got != tt.wantRejected {
 				t.Errorf("errors.Is(err, portal.ErrRejected) = %v, want %v (error %q)", got, tt.wantRejected, err)
+			}
+			if got := errors.Is(err, portal.ErrUnknownDossier); got != tt.wantUnknown {
+				t.Errorf("errors.Is(err, portal.ErrUnknownDossier) = %v, want %v (error %q)", got, tt.wantUnknown, err)
 			}
 			if tt.wantCode != "" {
 				var pe *failure.ProtocolError
