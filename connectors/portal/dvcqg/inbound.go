@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -56,6 +57,9 @@ type submissionDTO struct {
 	TaiLieuNop    []submittedDTO `json:"TaiLieuNop"`
 	DanhSachLePhi []feeDTO       `json:"DanhSachLePhi"`
 }
+
+// plainCode is what a dossier, procedure or agency code may hold.
+var plainCode = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._/-]{0,63}$`)
 
 // flexInt is an integer sent as a JSON number or as a decimal string, as the adapter's code
 // fields are.
@@ -143,9 +147,17 @@ func submissionFromWire(d submissionDTO) (portal.Submission, []string) {
 		Code: strings.TrimSpace(d.MaHoSo), ProcedureCode: strings.TrimSpace(d.MaTTHC), ProcedureName: d.TenTTHC,
 		FieldCode: d.MaLinhVuc, Agency: strings.TrimSpace(d.DonViXuLy),
 	}
-	for _, f := range []struct{ name, value string }{{"MaHoSo", s.Code}, {"MaTTHC", s.ProcedureCode}, {"DonViXuLy", s.Agency}} {
-		if f.value == "" {
+	for _, f := range []struct {
+		name  string
+		value *string
+	}{{"MaHoSo", &s.Code}, {"MaTTHC", &s.ProcedureCode}, {"DonViXuLy", &s.Agency}} {
+		switch {
+		case *f.value == "":
 			problems = append(problems, f.name+" is required")
+		case !plainCode.MatchString(*f.value):
+			// A code is used in keys, logs and the timeline: nothing but a plain code gets there.
+			problems = append(problems, f.name+" must be 1..64 letters, digits or . _ - /")
+			*f.value = ""
 		}
 	}
 	if d.LoaiDoiTuong == nil || (*d.LoaiDoiTuong != 1 && *d.LoaiDoiTuong != 2) {

@@ -96,12 +96,16 @@ func TestFetchSubmissionsReportsInvalidEntries(t *testing.T) {
 	bad["NgayNopHoSo"] = json.RawMessage(`"26/11/2026"`)
 	sb.National().Submit(bad)
 	sb.National().Submit(submission(t, "G22.99-261126-0010", "000.00.37.H37"))
+	sb.National().Submit(submission(t, "G22}{x 1", "000.00.37.H37"))
 	page, err := c.FetchSubmissions(t.Context(), "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(page.Submissions) != 1 || len(page.Invalid) != 1 || page.Next != "2" {
-		t.Fatalf("page %+v; want one valid, one invalid, cursor 2", page)
+	if len(page.Submissions) != 1 || len(page.Invalid) != 2 || page.Next != "3" {
+		t.Fatalf("page %+v; want one valid, two invalid, cursor 3", page)
+	}
+	if odd := page.Invalid[1]; odd.Code != "" || odd.Problem != "MaHoSo must be 1..64 letters, digits or . _ - /" {
+		t.Fatalf("a code that is not plain reported as %+v; want no code and the reason", odd)
 	}
 	inv := page.Invalid[0]
 	if inv.Code != "G22.99-261126-0009" || inv.Problem != "DonViXuLy is required; NgayNopHoSo must be a date yyyyMMddHHmmss" {
