@@ -77,7 +77,8 @@
 //     increasing SoThuTu. An element is a DongBoHoSoMC dossier plus SoThuTu and NgayNopHoSo
 //     (yyyyMMddHHmmss); DonViXuLy names the agency that must handle it. The cursor the gateway
 //     keeps is the last SoThuTu read. A page whose SoThuTu is missing or does not increase is
-//     refused whole (the cursor stays); an element without MaHoSo, MaTTHC or DonViXuLy, with
+//     refused whole (the cursor stays); an element without MaHoSo, MaTTHC or DonViXuLy (or with
+//     one that is not a plain code of letters, digits and . _ - /), with
 //     LoaiDoiTuong outside 1|2, HinhThuc outside 0|1, a bad NgayNopHoSo or a negative Gia is
 //     reported as invalid and skipped. The applicant's fields (ChuHoSo, MaDoiTuong, SoDienThoai,
 //     Email, TrichYeuHoSo) are not decoded at all.
