@@ -256,17 +256,33 @@ func (r *Replayer) syncedSince(ctx context.Context, from time.Time) ([]string, e
 		if err != nil {
 			return nil, err
 		}
+		var fresh []string
 		for _, c := range codes {
-			if seen[c] {
-				continue
+			if !seen[c] {
+				seen[c] = true
+				fresh = append(fresh, c)
 			}
-			seen[c] = true
-			sum, found, err := r.Store.LastSyncedSummary(ctx, c)
+		}
+		for chunk := range slices.Chunk(fresh, 500) {
+			cmds := make([]*redis.SliceCmd, len(chunk))
+			_, err := r.Store.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for i, c := range chunk {
+					cmds[i] = p.HMGet(ctx, r.Store.Keys.Dossier(c), "last_at")
+				}
+				return nil
+			})
 			if err != nil {
-				return nil, err
+				return nil, fmt.Errorf("reading when dossiers were synced: %w", err)
 			}
-			if found && !sum.At.Before(from) {
-				out = append(out, c)
+			for i, cmd := range cmds {
+				v := cmd.Val()
+				if len(v) == 0 || v[0] == nil {
+					continue
+				}
+				ms, err := strconv.ParseInt(fmt.Sprint(v[0]), 10, 64)
+				if err == nil && !time.UnixMilli(ms).Before(from) {
+					out = append(out, chunk[i])
+				}
 			}
 		}
 	}
