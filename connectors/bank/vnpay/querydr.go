@@ -117,7 +117,7 @@ func NewQueryDRRequest(secret string, q QueryDR) (QueryDRRequest, error) {
 		CreateDate:      FormatTime(q.CreateDate),
 		IPAddr:          q.IPAddr,
 	}
-	r.SecureHash = hex.EncodeToString(mac(secret, r.SignedData()))
+	r.SecureHash = hex.EncodeToString(mac(secret, []byte(r.SignedData()), nil))
 	return r, nil
 }
 
@@ -175,7 +175,7 @@ func (r QueryDRResponse) SignedData() string {
 
 // Sign sets r.SecureHash (the sandbox answers queries with it).
 func (r *QueryDRResponse) Sign(secret string) {
-	r.SecureHash = hex.EncodeToString(mac(secret, r.SignedData()))
+	r.SecureHash = hex.EncodeToString(mac(secret, []byte(r.SignedData()), nil))
 }
 
 // Verify reports whether r carries a valid vnp_SecureHash for secret, in constant time.
@@ -208,7 +208,7 @@ func verifyHex(secret, data, gotHex string) bool {
 	if err != nil || len(got) != sha512.Size {
 		return false
 	}
-	return hmac.Equal(got, mac(secret, data))
+	return hmac.Equal(got, mac(secret, []byte(data), nil))
 }
 
 func isPrintableASCII(s string) bool {

@@ -4,9 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha512"
 	"encoding/hex"
+	"hash"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // Parameter names that the signature scheme treats specially.
@@ -25,7 +27,15 @@ const (
 // form-encoded like PHP's urlencode, joined with '&'. A parameter given several times is
 // taken with its first value; Verify refuses such input altogether.
 func SignedData(params url.Values) string {
-	keys := make([]string, 0, len(params))
+	return string(appendSignedData(nil, params))
+}
+
+// appendSignedData appends SignedData(params) to dst. With a dst of enough capacity (an IPN's
+// signed data is a few hundred bytes) it allocates nothing but the key list of an unusually
+// long query.
+func appendSignedData(dst []byte, params url.Values) []byte {
+	var keyBuf [24]string // VNPay sends about a dozen vnp_* fields
+	keys := keyBuf[:0]
 	for k, v := range params {
 		if !strings.HasPrefix(k, ParamPrefix) || k == ParamSecureHash || k == ParamSecureHashType {
 			continue
@@ -35,23 +45,23 @@ func SignedData(params url.Values) string {
 		}
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
-	var b strings.Builder
+	slices.Sort(keys)
 	for i, k := range keys {
 		if i > 0 {
-			b.WriteByte('&')
+			dst = append(dst, '&')
 		}
-		b.WriteString(FormEncode(k))
-		b.WriteByte('=')
-		b.WriteString(FormEncode(params[k][0]))
+		dst = appendFormEncode(dst, k)
+		dst = append(dst, '=')
+		dst = appendFormEncode(dst, params[k][0])
 	}
-	return b.String()
+	return dst
 }
 
 // Sign returns the lowercase hex HMAC-SHA512 of SignedData(params) keyed with the merchant
 // secret: the value of vnp_SecureHash.
 func Sign(secret string, params url.Values) string {
-	return hex.EncodeToString(mac(secret, SignedData(params)))
+	sum := macOf(secret, params)
+	return hex.EncodeToString(sum[:])
 }
 
 // Verify reports whether params carry a valid vnp_SecureHash for secret. The comparison is
@@ -59,6 +69,9 @@ func Sign(secret string, params url.Values) string {
 // gateway must not accept anything), a missing or repeated vnp_SecureHash, any vnp_* parameter
 // given more than once (the signer and this side could read different values), and a
 // vnp_SecureHashType naming another algorithm than HMAC-SHA512 (a pre-2.1.0 signature).
+//
+// It runs on every IPN, forged ones included, so it allocates nothing of its own: the signed
+// data is built in a reused buffer and the HMAC state is reused.
 func Verify(secret string, params url.Values) bool {
 	if secret == "" {
 		return false
@@ -67,8 +80,8 @@ func Verify(secret string, params url.Values) bool {
 	if len(hashes) != 1 {
 		return false
 	}
-	got, err := hex.DecodeString(hashes[0])
-	if err != nil || len(got) != sha512.Size {
+	var got [sha512.Size]byte
+	if !decodeHex(got[:], hashes[0]) {
 		return false
 	}
 	if types, ok := params[ParamSecureHashType]; ok {
@@ -81,17 +94,86 @@ func Verify(secret string, params url.Values) bool {
 			return false
 		}
 	}
-	return hmac.Equal(got, mac(secret, SignedData(params)))
+	sum := macOf(secret, params)
+	return hmac.Equal(got[:], sum[:])
+}
+
+// decodeHex decodes s, hex in either case, into dst, which it must fill exactly.
+func decodeHex(dst []byte, s string) bool {
+	if len(s) != 2*len(dst) {
+		return false
+	}
+	for i := range dst {
+		hi, ok1 := fromHex(s[2*i])
+		lo, ok2 := fromHex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 func acceptedHashType(t string) bool {
 	return t == "" || strings.EqualFold(t, "HmacSHA512") || strings.EqualFold(t, "SHA512")
 }
 
-func mac(secret, data string) []byte {
-	h := hmac.New(sha512.New, []byte(secret))
-	h.Write([]byte(data))
-	return h.Sum(nil)
+// macs keeps, per secret, HMAC-SHA512 states and buffers to reuse: building a state (two SHA-512
+// states and the padded key) costs more than hashing an IPN. Secrets come from the configuration
+// only, so the map stays as small as the set of configured terminals.
+var macs sync.Map // secret → *sync.Pool of *macState
+
+type macState struct {
+	h    hash.Hash
+	data []byte // the signed data
+	sum  [sha512.Size]byte
+}
+
+func getMAC(secret string) (*sync.Pool, *macState) {
+	p, ok := macs.Load(secret)
+	if !ok {
+		p, _ = macs.LoadOrStore(secret, &sync.Pool{New: func() any {
+			return &macState{h: hmac.New(sha512.New, []byte(secret)), data: make([]byte, 0, 512)}
+		}})
+	}
+	pool := p.(*sync.Pool)
+	st := pool.Get().(*macState)
+	st.h.Reset()
+	return pool, st
+}
+
+// macOf returns the HMAC-SHA512 of params' signed data keyed with secret.
+func macOf(secret string, params url.Values) [sha512.Size]byte {
+	pool, st := getMAC(secret)
+	st.data = appendSignedData(st.data[:0], params)
+	st.h.Write(st.data)
+	st.h.Sum(st.sum[:0])
+	out := st.sum
+	if cap(st.data) <= 4096 { // an oversized query's buffer is not kept
+		pool.Put(st)
+	}
+	return out
+}
+
+// mac appends the HMAC-SHA512 of data keyed with secret to out.
+func mac(secret string, data, out []byte) []byte {
+	pool, st := getMAC(secret)
+	st.h.Write(data)
+	out = st.h.Sum(out)
+	pool.Put(st)
+	return out
 }
 
 const upperHex = "0123456789ABCDEF"
@@ -112,22 +194,23 @@ func FormEncode(s string) string {
 	if n == 0 {
 		return strings.ReplaceAll(s, " ", "+")
 	}
-	var b strings.Builder
-	b.Grow(len(s) + 2*n)
+	return string(appendFormEncode(make([]byte, 0, len(s)+2*n), s))
+}
+
+// appendFormEncode appends FormEncode(s) to dst.
+func appendFormEncode(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case unreserved(c):
-			b.WriteByte(c)
+			dst = append(dst, c)
 		case c == ' ':
-			b.WriteByte('+')
+			dst = append(dst, '+')
 		default:
-			b.WriteByte('%')
-			b.WriteByte(upperHex[c>>4])
-			b.WriteByte(upperHex[c&0x0f])
+			dst = append(dst, '%', upperHex[c>>4], upperHex[c&0x0f])
 		}
 	}
-	return b.String()
+	return dst
 }
 
 func unreserved(c byte) bool {
