@@ -84,6 +84,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		a.apiLn.Close()
 		return nil, fmt.Errorf("binding admin listener: %w", err)
 	}
+	if a.apiLn, err = tlsListener(a.apiLn, cfg.HTTP.Hardening); err != nil {
+		a.adminLn.Close()
+		return nil, err
+	}
 	// With port 0 the real address is only known now: the dev sandboxes live on the API listener.
 	if cfg.Profile == config.ProfileDev && cfg.HTTP.Addr != a.apiLn.Addr().String() {
 		public := "http://" + a.apiLn.Addr().String()
@@ -228,7 +232,11 @@ func (a *App) build(ctx context.Context) error {
 		apiCfg.Sandbox = a.Sandboxes.Handler()
 	}
 	apiCfg.Catalog = &httpapi.Catalog{Service: a.Catalog}
-	a.api = a.server(httpapi.NewAPI(apiCfg))
+	guard, err := a.guardAPI(&apiCfg)
+	if err != nil {
+		return err
+	}
+	a.api = a.server(guard(httpapi.NewAPI(apiCfg)))
 	a.admin = a.server(httpapi.NewAdmin(httpapi.AdminConfig{
 		Token: cfg.Admin.Token, OldTokens: cfg.Admin.OldTokens, Store: a.Store, Metrics: a.Metrics, Ready: a.Router.IsRunning, Dossier: dossier,
 		Ops: &httpapi.Ops{

@@ -66,6 +66,8 @@ type HTTPConfig struct {
 	// PublicURL is how partners reach this listener (callback and sandbox URLs); defaults to
 	// http://Addr.
 	PublicURL string `yaml:"public_url"`
+	// Hardening: TLS, client certificates, the rate limit and the callback allow-lists.
+	Hardening `yaml:",inline"`
 }
 
 // AdminConfig is the ops listener.
@@ -196,7 +198,7 @@ func Defaults() Config {
 	if host == "" {
 		host = "gateway"
 	}
-	return Config{
+	c := Config{
 		Profile: ProfileDev,
 		Log:     LogConfig{Level: "info", Format: "text"},
 		HTTP: HTTPConfig{
@@ -242,6 +244,8 @@ func Defaults() Config {
 		Postal:     defaultPostal(),
 		PortalSync: defaultPortalSync(),
 	}
+	c.HTTP.Hardening = defaultHardening()
+	return c
 }
 
 // DevProfile returns the defaults completed with the dev profile: embedded store, sandbox
@@ -260,6 +264,7 @@ func DevProfile() Config {
 	c.Portal.Submissions.Interval = 5 * time.Second
 	c.Onestop.Secrets = []string{DemoOnestopSecret}
 	devPayments(&c.Payments)
+	devHardening(&c.HTTP.Hardening)
 	devPostal(&c.Postal)
 	// Short first steps so a demo sees a retry happen; the tail is the production schedule.
 	c.Retry.Schedule = append([]time.Duration{time.Second, 5 * time.Second}, c.Retry.Schedule[1:]...)
@@ -447,6 +452,7 @@ func applyEnv(c *Config, env func(string) string) error {
 	applyNationalEnv(&c.Portal, get, dur)
 	applyPostalEnv(&c.Postal, get, secret, dur)
 	errs = append(errs, applyPortalSyncEnv(&c.PortalSync, get)...)
+	errs = append(errs, applyHardeningEnv(&c.HTTP.Hardening, get)...)
 	return errors.Join(errs...)
 }
 
@@ -625,6 +631,7 @@ func (c *Config) Validate() error {
 	validateNational(c.Portal, bad)
 	validatePostal(c.Postal, c.Profile == ProfileDev, bad)
 	validatePortalSync(c.PortalSync, bad)
+	validateHardening(c.HTTP.Hardening, bad)
 	return errors.Join(errs...)
 }
 

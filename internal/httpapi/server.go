@@ -71,6 +71,8 @@ type APIConfig struct {
 	Evidence *evidence.Recorder
 	// Sandbox, when set, is mounted at /sandbox/ (dev profile).
 	Sandbox http.Handler
+	// Wrap, when set, wraps each route's handler (the callback allow-lists).
+	Wrap func(route string, h http.Handler) http.Handler
 	// Catalog serves the national catalogues.
 	Catalog *Catalog
 }
@@ -80,6 +82,9 @@ func NewAPI(c APIConfig) http.Handler {
 	mux := http.NewServeMux()
 	clients := newTokenSet(c.Clients)
 	handle := func(route string, h http.Handler) {
+		if c.Wrap != nil {
+			h = c.Wrap(route, h)
+		}
 		mux.Handle(route, c.Metrics.Instrument("api", route, h))
 	}
 	handle(APIRoutes[0], requireToken(clients, c.Ingest))
