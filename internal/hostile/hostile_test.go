@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,7 +100,8 @@ func TestHostileCorpus(t *testing.T) {
 	cfg := apptest.Config(t, apptest.Embedded)
 	// A rotation of the admin token is under way: the old one still opens the admin listener.
 	cfg.Admin.OldTokens = []string{"demo-admin-token-previous"}
-	gw := apptest.Start(t, cfg)
+	logs := &syncBuffer{}
+	gw := apptest.StartLogged(t, cfg, logs)
 	fx := setup(t, gw)
 	if status, _ := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/deadletters", "demo-admin-token-previous", "", ""); status != http.StatusOK {
 		t.Fatalf("the previous admin token during a rotation: %d", status)
@@ -122,6 +124,21 @@ func TestHostileCorpus(t *testing.T) {
 			}
 			counts[c.Category]++
 		})
+	}
+	// Nothing the cases sent that is secret or personal reached the log or the metrics.
+	_, metrics := apptest.Do(t, http.MethodGet, gw.Admin+"/metrics", "", "", "")
+	if !strings.Contains(logs.String(), "bank notification refused") || !strings.Contains(string(metrics), "gateway_payment_callbacks_rejected_total") {
+		t.Fatal("the log or the metrics do not show the refusals: the leak check below would prove nothing")
+	}
+	for _, where := range []struct {
+		name string
+		text string
+	}{{"log", logs.String()}, {"metrics", string(metrics)}} {
+		for _, s := range append(secretsAndPersonalData, "Nguyen Van B", "Tran Thi C", "flood-token") {
+			if strings.Contains(where.text, s) {
+				t.Errorf("the %s holds %q", where.name, s)
+			}
+		}
 	}
 	cats := make([]string, 0, len(counts))
 	total := 0
@@ -436,6 +453,24 @@ func checkAnswer(t *testing.T, c Case, status int, header http.Header, body []by
 			t.Fatalf("bank acknowledgement %.300s, want every result %q", body, e.BankResult)
 		}
 	}
+}
+
+// syncBuffer is the gateway's log, written from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // secretsAndPersonalData must never appear in an answer.
