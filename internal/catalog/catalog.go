@@ -101,7 +101,11 @@ func (s *Service) Run(ctx context.Context, onStart bool) {
 		}
 	}
 	for {
-		if _, err := s.Refresh(ctx); err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil {
+		switch _, err := s.Refresh(ctx); {
+		case err == nil, errors.Is(err, ErrBusy), ctx.Err() != nil:
+		case errors.Is(err, failure.ErrPartnerPaused):
+			s.Log.Debug("portal paused: catalogues not refreshed")
+		default:
 			s.Log.Warn("refreshing national catalogues", "err", err)
 		}
 		s.loadSizes(ctx)

@@ -54,6 +54,7 @@ import (
 
 	"github.com/egov-vn/gateway/connectors/onestop"
 	"github.com/egov-vn/gateway/connectors/portal"
+	"github.com/egov-vn/gateway/internal/failure"
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/store"
 	"github.com/egov-vn/gateway/internal/vntime"
@@ -126,7 +127,11 @@ func (p *Poller) Run(ctx context.Context) {
 	t := time.NewTicker(p.Interval)
 	defer t.Stop()
 	for {
-		if _, err := p.Poll(ctx); err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil {
+		switch _, err := p.Poll(ctx); {
+		case err == nil, errors.Is(err, ErrBusy), ctx.Err() != nil:
+		case errors.Is(err, failure.ErrPartnerPaused):
+			p.Log.Debug("portal paused: submissions not polled", "partner", routing.PartnerPortal)
+		default:
 			p.Log.Warn("polling the portal's submissions", "partner", routing.PartnerPortal, "err", err)
 		}
 		select {
