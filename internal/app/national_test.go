@@ -51,8 +51,12 @@ func TestPortalSubmissionReachesOnestopOnce(t *testing.T) {
 	cfg := apptest.Config(t, apptest.Embedded)
 	cfg.Portal.Submissions.Interval = 100 * time.Millisecond
 	cfg.Portal.Agencies = config.DevAgencies
-	cfg.Retry.Schedule = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond,
-		time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	// Steps of a second for a minute: the outage below ends well before the schedule does, and
+	// the retry after it comes within a second.
+	cfg.Retry.Schedule = []time.Duration{200 * time.Millisecond, 400 * time.Millisecond}
+	for range 60 {
+		cfg.Retry.Schedule = append(cfg.Retry.Schedule, time.Second)
+	}
 	gw := apptest.Start(t, cfg)
 	gw.Sandboxes.Onestop.Faults().Set(faults.Settings{Down: true})
 
