@@ -119,6 +119,7 @@ type Replayer struct {
 	// Lease is how long a replica holds a job between progress marks (30 s when zero).
 	Lease time.Duration
 	// ctx bounds the jobs started later (the gateway's lifetime); set by Resume.
+	mu  sync.Mutex
 	ctx context.Context
 	wg  sync.WaitGroup
 }
@@ -360,7 +361,9 @@ func (r *Replayer) Get(ctx context.Context, id string) (Job, error) {
 // Start runs a job in the background, bounded by the context given to Resume (or ctx when Resume
 // has not run). A job another replica runs is left to it.
 func (r *Replayer) Start(ctx context.Context, id string) {
+	r.mu.Lock()
 	base := r.ctx
+	r.mu.Unlock()
 	if base == nil {
 		base = context.WithoutCancel(ctx)
 	}
@@ -379,7 +382,9 @@ func (r *Replayer) Wait() { r.wg.Wait() }
 // Resume starts every unfinished job (after a restart), and keeps ctx as the bound of the jobs
 // started later. It returns the ids started.
 func (r *Replayer) Resume(ctx context.Context) ([]string, error) {
+	r.mu.Lock()
 	r.ctx = ctx
+	r.mu.Unlock()
 	ids, err := r.Store.Client.SMembers(ctx, r.activeKey()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("reading unfinished re-sync jobs: %w", err)
