@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Errors returned, wrapped, by Check.
@@ -26,8 +27,9 @@ type frame struct {
 }
 
 // Check reports the first duplicate key or a nesting deeper than maxDepth (objects and arrays
-// count alike). Keys are compared after unescaping, so "id" and "\u0069d" are the same key. For
-// bytes that are not JSON it may return ErrSyntax or nil; decode them to know.
+// count alike). Keys are compared as encoding/json matches them to struct fields: after
+// unescaping and without regard to case, so "amount", "\u0061mount" and "AMOUNT" are one key.
+// For bytes that are not JSON it may return ErrSyntax or nil; decode them to know.
 func Check(data []byte, maxDepth int) error {
 	var stack []frame
 	for i := 0; i < len(data); i++ {
@@ -68,7 +70,7 @@ func Check(data []byte, maxDepth int) error {
 					return ErrSyntax
 				}
 			}
-			if f.seen(key) {
+			if f.seen(fold(key)) {
 				return fmt.Errorf("%w %s", ErrDuplicateKey, printable(key))
 			}
 		}
@@ -100,6 +102,17 @@ func (f *frame) seen(key string) bool {
 		f.keys = nil
 	}
 	return false
+}
+
+// fold maps the keys encoding/json takes for the same field to one string: upper-casing first
+// brings the long s (U+017F) to S, lower-casing then brings the Kelvin sign (U+212A) to k.
+func fold(key string) string {
+	for i := 0; i < len(key); i++ {
+		if c := key[i]; c >= 0x80 || ('A' <= c && c <= 'Z') {
+			return strings.ToLower(strings.ToUpper(key))
+		}
+	}
+	return key
 }
 
 // printable quotes a short plain key for an error message; any other key is not repeated.

@@ -19,6 +19,10 @@ func TestCheck(t *testing.T) {
 		{`{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}`, nil},
 		{`{"a":1,"a":2}`, jsonstrict.ErrDuplicateKey},
 		{`{"id":"x","\u0069d":"y"}`, jsonstrict.ErrDuplicateKey},
+		{`{"amount":1,"AMOUNT":150000}`, jsonstrict.ErrDuplicateKey},
+		{`{"task":1,"tas\u212a":2}`, jsonstrict.ErrDuplicateKey},
+		{`{"status":1,"\u017ftatus":2}`, jsonstrict.ErrDuplicateKey},
+		{`{"amount":1,"amounts":2}`, nil},
 		{`{"a":{"b":1,"b":1}}`, jsonstrict.ErrDuplicateKey},
 		{`[{"k":"a,\"k\":"},{"k":1}]`, nil},
 		{`{"k":"\"","v":"}","k2":"{"}`, nil},
@@ -83,10 +87,11 @@ func duplicateByTokens(data []byte) (dup bool, depth int, ok bool) {
 			if len(stack) > 0 && stack[len(stack)-1] != nil {
 				o := stack[len(stack)-1]
 				if o.expectKey {
-					if o.keys[v] {
+					k := strings.ToLower(strings.ToUpper(v))
+					if o.keys[k] {
 						dup = true
 					}
-					o.keys[v] = true
+					o.keys[k] = true
 					o.expectKey = false
 					continue
 				}
@@ -108,7 +113,7 @@ func maxInt(a, b int) int {
 }
 
 // FuzzCheck: Check never panics, and on valid JSON it agrees with encoding/json's tokenizer on
-// duplicate keys and depth. Seeds live in testdata/fuzz/FuzzCheck.
+// duplicate keys (compared without case) and depth. Seeds live in testdata/fuzz/FuzzCheck.
 func FuzzCheck(f *testing.F) {
 	f.Add([]byte(`{"a":1,"a":2}`))
 	f.Add([]byte(`{"a":{"b":[1,{"c":"\"}"}]},"\u0061":1}`))
