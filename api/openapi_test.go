@@ -52,6 +52,14 @@ var contractOperations = []string{
 	"POST /admin/v1/sync/drift/{date}",
 	"POST /admin/v1/sync/replay",
 	"GET /admin/v1/sync/replay/{job}",
+	// Issue 9's catalogues, served read-only to the one-stop system, and the ops-kept mapping.
+	"GET /v1/catalog/procedures",
+	"GET /v1/catalog/agencies",
+	"GET /v1/catalog/fields",
+	"GET /admin/v1/catalog/mappings",
+	"PUT /admin/v1/catalog/mappings/{local_code}",
+	"DELETE /admin/v1/catalog/mappings/{local_code}",
+	"POST /admin/v1/catalog/refresh",
 }
 
 func loadSpec(t *testing.T) *openapi3.T {
