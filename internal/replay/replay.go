@@ -1,12 +1,14 @@
-// Package replay remembers the signed callbacks the gateway has received, in Redis, so that a
-// captured callback sent again inside its timestamp window is refused even though its signature
-// and timestamp are still valid. Every replica shares the memory; an entry lives as long as the
+// Package replay remembers the signed callbacks the gateway has received, and its answers, in
+// Redis, so that a callback sent again inside its timestamp window (a captured one, or the
+// sender's duplicate) never reaches the state machine again, although its signature and
+// timestamp are still valid: it is answered from the record. Every replica shares the memory; an entry lives as long as the
 // callback could still pass the timestamp check (twice the window: the sender's clock may be
 // ahead or behind), then expires by itself.
 package replay
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,17 +29,37 @@ func (m *Memory) Key(scope, id string) string {
 	return m.Prefix + ":replay:{" + scope + "}:" + id
 }
 
-// Claim records the callback for ttl and reports whether it is the first time it was seen. It is
-// one atomic SET NX, so two replicas receiving the same callback at once cannot both claim it.
-func (m *Memory) Claim(ctx context.Context, scope, id string, ttl time.Duration) (bool, error) {
+// Claim records the callback for ttl and reports whether it is the first time it was seen; when
+// it is not, it returns the answer Remember recorded for it (empty while the first delivery is
+// still being processed). The claim is one atomic SET NX, so two replicas receiving the same
+// callback at once cannot both claim it.
+func (m *Memory) Claim(ctx context.Context, scope, id string, ttl time.Duration) (bool, []byte, error) {
 	if ttl <= 0 {
-		return false, fmt.Errorf("claiming callback %s: ttl must be positive", scope)
+		return false, nil, fmt.Errorf("claiming callback %s: ttl must be positive", scope)
 	}
-	ok, err := m.Client.SetNX(ctx, m.Key(scope, id), time.Now().UTC().Format(time.RFC3339), ttl).Result()
+	key := m.Key(scope, id)
+	ok, err := m.Client.SetNX(ctx, key, "", ttl).Result()
 	if err != nil {
-		return false, fmt.Errorf("claiming callback %s: %w", scope, err)
+		return false, nil, fmt.Errorf("claiming callback %s: %w", scope, err)
 	}
-	return ok, nil
+	if ok {
+		return true, nil, nil
+	}
+	answer, err := m.Client.Get(ctx, key).Bytes()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, nil, fmt.Errorf("reading callback %s: %w", scope, err)
+	}
+	return false, answer, nil
+}
+
+// Remember records the answer given to a claimed callback, for its repeats; the entry keeps its
+// expiry. A callback no longer claimed (expired, released) is not recorded again.
+func (m *Memory) Remember(ctx context.Context, scope, id string, answer []byte) error {
+	err := m.Client.SetArgs(ctx, m.Key(scope, id), answer, redis.SetArgs{Mode: "XX", KeepTTL: true}).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("recording the answer to callback %s: %w", scope, err)
+	}
+	return nil
 }
 
 // Release forgets a claimed callback, so the sender's retry of a callback that could not be

@@ -8,21 +8,29 @@ import (
 	"github.com/egov-vn/gateway/internal/testredis"
 )
 
-// TestClaim runs on the real Redis: the first claim wins, a second one (another replica) loses,
-// the entry expires with its TTL, and a released entry can be claimed again.
+// TestClaim runs on the real Redis: the first claim wins, a second one (another replica) loses
+// and gets the recorded answer once there is one, the entry expires with its TTL, and a released
+// entry can be claimed again.
 func TestClaim(t *testing.T) {
 	c := testredis.Client(t)
 	m := &replay.Memory{Client: c, Prefix: testredis.Prefix(t, c)}
 	ctx := t.Context()
-	first, err := m.Claim(ctx, "bank:vietcombank", "abc", time.Minute)
+	first, _, err := m.Claim(ctx, "bank:vietcombank", "abc", time.Minute)
 	if err != nil || !first {
 		t.Fatalf("first claim: %v %v", first, err)
 	}
-	again, err := m.Claim(ctx, "bank:vietcombank", "abc", time.Minute)
-	if err != nil || again {
-		t.Fatalf("second claim: %v %v", again, err)
+	again, answer, err := m.Claim(ctx, "bank:vietcombank", "abc", time.Minute)
+	if err != nil || again || len(answer) != 0 {
+		t.Fatalf("second claim while the first is processed: %v %q %v", again, answer, err)
 	}
-	other, err := m.Claim(ctx, "bank:acb", "abc", time.Minute)
+	if err := m.Remember(ctx, "bank:vietcombank", "abc", []byte(`{"status":"ok"}`)); err != nil {
+		t.Fatal(err)
+	}
+	again, answer, err = m.Claim(ctx, "bank:vietcombank", "abc", time.Minute)
+	if err != nil || again || string(answer) != `{"status":"ok"}` {
+		t.Fatalf("claim after the answer: %v %q %v", again, answer, err)
+	}
+	other, _, err := m.Claim(ctx, "bank:acb", "abc", time.Minute)
 	if err != nil || !other {
 		t.Fatalf("the same id from another sender: %v %v", other, err)
 	}
@@ -33,10 +41,16 @@ func TestClaim(t *testing.T) {
 	if err := m.Release(ctx, "bank:vietcombank", "abc"); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := m.Claim(ctx, "bank:vietcombank", "abc", time.Minute); err != nil || !ok {
+	if ok, _, err := m.Claim(ctx, "bank:vietcombank", "abc", time.Minute); err != nil || !ok {
 		t.Fatalf("claim after release: %v %v", ok, err)
 	}
-	if _, err := m.Claim(ctx, "bank:vietcombank", "x", 0); err == nil {
+	if err := m.Remember(ctx, "bank:vietcombank", "never-claimed", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := c.Exists(ctx, m.Key("bank:vietcombank", "never-claimed")).Result(); n != 0 {
+		t.Fatal("Remember created an entry nobody claimed")
+	}
+	if _, _, err := m.Claim(ctx, "bank:vietcombank", "x", 0); err == nil {
 		t.Fatal("a claim without a TTL would never expire")
 	}
 }

@@ -32,7 +32,10 @@ import (
 //
 // The timestamp is inside the signature, so a captured notification cannot be replayed with a
 // fresh timestamp, and one older than the window is refused. Inside the window, the handler's
-// Nonces remember every notification received (by its signature) and refuse a repeat with 409.
+// Nonces remember every notification received (by its signature) with its answer: the same
+// notification again never reaches the state machine. It is answered as the duplicate it is (the
+// recorded answer, with "applied" become "already_settled", so a bank that resends an answered
+// notification stops), or 409 while the first delivery is still being processed.
 
 // Header names of the notification.
 const (
@@ -130,8 +133,8 @@ type NotificationHandler struct {
 	Settler  bank.Settler
 	Observer bank.Observer
 	Window   time.Duration
-	// Nonces, when set, remember the notifications received: the same notification (the same
-	// signature) again inside the window is refused with 409 and changes nothing.
+	// Nonces, when set, remember the notifications received and their answers: the same
+	// notification (the same signature) again is answered from the memory (see above).
 	Nonces Nonces
 	Now    func() time.Time
 	Log    *slog.Logger
@@ -139,8 +142,11 @@ type NotificationHandler struct {
 
 // Nonces is a memory of received notifications shared by every replica (internal/replay).
 type Nonces interface {
-	// Claim records id in scope for ttl and reports whether it is new.
-	Claim(ctx context.Context, scope, id string, ttl time.Duration) (bool, error)
+	// Claim records id in scope for ttl and reports whether it is new; when it is not, it
+	// returns what Remember recorded for it (nothing while the first delivery is processed).
+	Claim(ctx context.Context, scope, id string, ttl time.Duration) (first bool, answer []byte, err error)
+	// Remember records the answer given to id, for its repeats.
+	Remember(ctx context.Context, scope, id string, answer []byte) error
 	// Release forgets id, so a retry of a notification that could not be processed is accepted.
 	Release(ctx context.Context, scope, id string) error
 }
@@ -217,13 +223,13 @@ func (h *NotificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 	// was sent). Only verified notifications are remembered: forgeries cannot fill the memory.
 	scope, nonce := "bank:"+name, strings.ToLower(r.Header.Get(HeaderSignature))
 	if h.Nonces != nil {
-		first, err := h.Nonces.Claim(r.Context(), scope, nonce, 2*h.Window)
+		first, previous, err := h.Nonces.Claim(r.Context(), scope, nonce, 2*h.Window)
 		if err != nil {
 			h.reject(w, r, http.StatusServiceUnavailable, bank.ReasonUnavailable, "The store is unavailable; send the notification again")
 			return
 		}
 		if !first {
-			h.reject(w, r, http.StatusConflict, bank.ReasonReplayed, "This notification was already received; nothing was changed")
+			h.repeat(w, r, previous)
 			return
 		}
 	}
@@ -241,10 +247,42 @@ func (h *NotificationHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) 
 		}
 		ack.Results = append(ack.Results, res)
 	}
+	if h.Nonces != nil {
+		if b, err := json.Marshal(ack); err == nil {
+			// Best effort: without it a repeat is answered 409 rather than from the record.
+			_ = h.Nonces.Remember(context.WithoutCancel(r.Context()), scope, nonce, b)
+		}
+	}
+	writeAck(w, ack)
+}
+
+func writeAck(w http.ResponseWriter, ack Ack) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	_ = json.NewEncoder(w).Encode(ack)
+}
+
+// repeat answers a notification received before, without settling anything: from the recorded
+// answer, where the movements the first delivery applied are now "already_settled", or 409 while
+// the first delivery has no answer yet.
+func (h *NotificationHandler) repeat(w http.ResponseWriter, r *http.Request, previous []byte) {
+	var ack Ack
+	if len(previous) == 0 || json.Unmarshal(previous, &ack) != nil {
+		h.reject(w, r, http.StatusConflict, bank.ReasonReplayed, "This notification is being processed; nothing was changed")
+		return
+	}
+	// Counted per movement, as a first delivery is: what it applied is now already settled, the
+	// rest is a replay.
+	for i, res := range ack.Results {
+		if res.Result == bank.Applied.String() || res.Result == bank.AlreadySettled.String() {
+			ack.Results[i].Result = bank.AlreadySettled.String()
+			h.Observer.CallbackAccepted(bank.EndpointBankTransactions, bank.AlreadySettled)
+		} else {
+			h.Observer.CallbackRejected(bank.EndpointBankTransactions, bank.ReasonReplayed)
+		}
+	}
+	writeAck(w, ack)
 }
 
 func (h *NotificationHandler) settle(r *http.Request, bankName string, cfg BankConfig, t Transaction) (TransactionResult, error) {

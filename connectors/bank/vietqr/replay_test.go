@@ -3,6 +3,7 @@ package vietqr_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -19,18 +20,29 @@ import (
 
 // memNonces is an in-memory Nonces.
 type memNonces struct {
-	mu   sync.Mutex
-	seen map[string]time.Duration
+	mu      sync.Mutex
+	seen    map[string]time.Duration
+	answers map[string][]byte
 }
 
-func (m *memNonces) Claim(_ context.Context, scope, id string, ttl time.Duration) (bool, error) {
+func (m *memNonces) Claim(_ context.Context, scope, id string, ttl time.Duration) (bool, []byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.seen[scope+"/"+id]; ok {
-		return false, nil
+		return false, m.answers[scope+"/"+id], nil
 	}
 	m.seen[scope+"/"+id] = ttl
-	return true, nil
+	return true, nil, nil
+}
+
+func (m *memNonces) Remember(_ context.Context, scope, id string, answer []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.answers == nil {
+		m.answers = map[string][]byte{}
+	}
+	m.answers[scope+"/"+id] = answer
+	return nil
 }
 
 func (m *memNonces) Release(_ context.Context, scope, id string) error {
@@ -56,17 +68,32 @@ func (f *flakySettler) Settle(ctx context.Context, s bank.Settlement) (bank.Resu
 
 func sendSigned(t *testing.T, h http.Handler, ts int64, sig string, body []byte) int {
 	t.Helper()
+	code, _ := sendSignedAck(t, h, ts, sig, body)
+	return code
+}
+
+// sendSignedAck returns the status and the results of a 200 acknowledgement.
+func sendSignedAck(t *testing.T, h http.Handler, ts int64, sig string, body []byte) (int, []string) {
+	t.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/v1/callbacks/bank/vietcombank/transactions", bytes.NewReader(body))
 	r.Header.Set(vietqr.HeaderTimestamp, strconv.FormatInt(ts, 10))
 	r.Header.Set(vietqr.HeaderSignature, sig)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	return w.Code
+	var ack vietqr.Ack
+	var results []string
+	if w.Code == http.StatusOK && json.Unmarshal(w.Body.Bytes(), &ack) == nil {
+		for _, res := range ack.Results {
+			results = append(results, res.Result)
+		}
+	}
+	return w.Code, results
 }
 
-// TestNotificationReplay: a verified notification sent again inside the window is refused with
-// 409 whatever the case of its signature, and never reaches the Settler twice; a notification
-// whose processing failed is not remembered, so the bank's retry goes through.
+// TestNotificationReplay: a verified notification sent again inside the window, whatever the
+// case of its signature, never reaches the Settler again: it is answered from the record, what
+// was applied now already settled; while the first delivery has no answer yet a repeat is 409; a
+// notification whose processing failed is not remembered, so the bank's retry goes through.
 func TestNotificationReplay(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2025, 1, 10, 7, 52, 30, 0, time.UTC)
@@ -81,23 +108,39 @@ func TestNotificationReplay(t *testing.T) {
 	}
 	rec, nonces, obs := &banktest.Recorder{Result: bank.Applied}, &memNonces{seen: map[string]time.Duration{}}, &banktest.Observer{}
 	h := newHandler(rec, nonces, obs)
-	if got := sendSigned(t, h, now.Unix(), sig, body); got != http.StatusOK {
-		t.Fatalf("first notification: %d", got)
+	if got, res := sendSignedAck(t, h, now.Unix(), sig, body); got != http.StatusOK || strings.Join(res, ",") != "applied" {
+		t.Fatalf("first notification: %d %v", got, res)
 	}
 	for _, s := range []string{sig, strings.ToUpper(sig)} {
-		if got := sendSigned(t, h, now.Unix(), s, body); got != http.StatusConflict {
-			t.Fatalf("replay: %d, want 409", got)
+		if got, res := sendSignedAck(t, h, now.Unix(), s, body); got != http.StatusOK || strings.Join(res, ",") != "already_settled" {
+			t.Fatalf("replay: %d %v, want 200 already_settled", got, res)
 		}
 	}
-	if n := len(rec.Settlements()); n != 1 || obs.Count(bank.EndpointBankTransactions+"/"+bank.ReasonReplayed) != 2 {
-		t.Fatalf("settled %d times, %d replays counted", n, obs.Count(bank.EndpointBankTransactions+"/"+bank.ReasonReplayed))
+	if n := len(rec.Settlements()); n != 1 || obs.Count(bank.EndpointBankTransactions+"/"+bank.AlreadySettled.String()) != 2 {
+		t.Fatalf("settled %d times, %d repeats counted already settled", n, obs.Count(bank.EndpointBankTransactions+"/"+bank.AlreadySettled.String()))
+	}
+	// A repeat of an unmatched movement stays unmatched and is counted a replay.
+	unknown := movement(contractAccount.Number, 150000, "credit", "chuyen tien")
+	usig := vietqr.SignNotification(fuzzBankSecret, now.Unix(), unknown)
+	for range 2 {
+		if got, res := sendSignedAck(t, h, now.Unix(), usig, unknown); got != http.StatusOK || strings.Join(res, ",") != "unmatched" {
+			t.Fatalf("unmatched: %d %v", got, res)
+		}
+	}
+	if obs.Count(bank.EndpointBankTransactions+"/"+bank.ReasonReplayed) != 1 || len(rec.Settlements()) != 1 {
+		t.Fatalf("the unmatched repeat: %d replays counted, %d settlements", obs.Count(bank.EndpointBankTransactions+"/"+bank.ReasonReplayed), len(rec.Settlements()))
+	}
+	// While the first delivery is being processed (claimed, no answer yet), a repeat is 409.
+	inflight := &memNonces{seen: map[string]time.Duration{"bank:vietcombank/" + sig: time.Minute}}
+	if got := sendSigned(t, newHandler(rec, inflight, &banktest.Observer{}), now.Unix(), sig, body); got != http.StatusConflict || len(rec.Settlements()) != 1 {
+		t.Fatalf("repeat during the first delivery: %d", got)
 	}
 	if ttl := nonces.seen["bank:vietcombank/"+sig]; ttl != 10*time.Minute {
 		t.Fatalf("remembered for %v, want twice the window", ttl)
 	}
 	// A forged notification is not remembered: the genuine one with the same body still passes.
 	other := movement(contractAccount.Number, 150000, "credit", "LS7Q2K9M01")
-	if got := sendSigned(t, h, now.Unix(), strings.Repeat("0", 64), other); got != http.StatusUnauthorized || len(nonces.seen) != 1 {
+	if got := sendSigned(t, h, now.Unix(), strings.Repeat("0", 64), other); got != http.StatusUnauthorized || len(nonces.seen) != 2 {
 		t.Fatalf("forged: %d, %d remembered", got, len(nonces.seen))
 	}
 
