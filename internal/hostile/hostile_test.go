@@ -106,6 +106,20 @@ func TestHostileCorpus(t *testing.T) {
 	if status, _ := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/deadletters", "demo-admin-token-previous", "", ""); status != http.StatusOK {
 		t.Fatalf("the previous admin token during a rotation: %d", status)
 	}
+	// The dossier's and the payments' views, to the one-stop system and to ops, name neither the
+	// payer nor a secret.
+	for _, u := range []struct{ url, token string }{
+		{gw.API + "/v1/dossiers/" + fx["DOSSIER"], config.DemoClientToken},
+		{gw.Admin + "/admin/v1/dossiers/" + fx["DOSSIER"], config.DemoAdminToken},
+		{gw.API + "/v1/payments/" + fx["PAID_ID"], config.DemoClientToken},
+		{gw.API + "/v1/payments/" + fx["VNPAY_ID"], config.DemoClientToken},
+	} {
+		status, body := apptest.Do(t, http.MethodGet, u.url, u.token, "", "")
+		if status != http.StatusOK {
+			t.Fatalf("GET %s: %d", u.url, status)
+		}
+		checkNoLeak(t, http.Header{}, body)
+	}
 
 	counts := map[string]int{}
 	for _, c := range cases {
