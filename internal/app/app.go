@@ -379,6 +379,10 @@ func (a *App) Run(ctx context.Context) error {
 	<-routerDone
 	_ = a.api.Shutdown(shutdownCtx)
 	_ = a.admin.Shutdown(shutdownCtx)
+	// The callbacks answered last have their records queued: append them before the store goes.
+	if a.Evidence != nil {
+		_ = a.Evidence.Flush(shutdownCtx)
+	}
 	if a.Sandboxes != nil {
 		a.Sandboxes.Close()
 	}

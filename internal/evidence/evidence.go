@@ -99,10 +99,12 @@ type Log struct {
 	mu    sync.Mutex
 	heads map[string]string
 
-	// queue holds the appends waiting for the one in progress (see Append).
+	// queue holds the appends waiting for the one in progress (see Append); idle is closed when
+	// the drain that is running ends.
 	qmu       sync.Mutex
 	queue     []*queued
 	appending bool
+	idle      chan struct{}
 }
 
 // Key is the stream of a day.
@@ -172,12 +174,28 @@ const batchTimeout = 5 * time.Second
 // maxBatch bounds the records one script appends.
 const maxBatch = 256
 
-// queued is an entry waiting to be appended, and where its result goes.
+// maxQueued bounds the records waiting to be appended (the store slow or down): beyond it a
+// record is refused at once, counted and logged by the Recorder, rather than held in memory.
+const maxQueued = 10000
+
+// ErrQueueFull is returned for a record refused because maxQueued records wait already.
+var ErrQueueFull = errors.New("evidence: too many records waiting for the store")
+
+// queued is an entry waiting to be appended, and where its result goes: done, or then.
 type queued struct {
 	e    Entry
 	raw  []byte
 	date string
 	done chan appended
+	then func(Record, error)
+}
+
+func (q *queued) deliver(a appended) {
+	if q.then != nil {
+		q.then(a.rec, a.err)
+		return
+	}
+	q.done <- a
 }
 
 type appended struct {
@@ -194,27 +212,66 @@ type appended struct {
 // Replicas still race, and the compare-and-append settles it. A caller whose ctx ends stops
 // waiting; its record may still be appended.
 func (l *Log) Append(ctx context.Context, e Entry) (Record, error) {
+	q := &queued{done: make(chan appended, 1)}
+	if err := l.enqueue(e, q); err != nil {
+		return Record{}, err
+	}
+	select {
+	case r := <-q.done:
+		return r.rec, r.err
+	case <-ctx.Done():
+		return Record{}, fmt.Errorf("appending evidence: %w", ctx.Err())
+	}
+}
+
+// AppendAsync queues e like Append and returns at once; then receives the record or the error
+// once the group holding it is appended (from another goroutine), or at once when e cannot be
+// queued. Flush waits for the queue to empty.
+func (l *Log) AppendAsync(e Entry, then func(Record, error)) {
+	if err := l.enqueue(e, &queued{then: then}); err != nil {
+		then(Record{}, err)
+	}
+}
+
+func (l *Log) enqueue(e Entry, q *queued) error {
 	if e.At.IsZero() {
 		e.At = l.now()
 	}
 	e.At = e.At.In(vntime.Zone)
 	raw, err := json.Marshal(e)
 	if err != nil {
-		return Record{}, fmt.Errorf("encoding evidence entry: %w", err)
+		return fmt.Errorf("encoding evidence entry: %w", err)
 	}
-	q := &queued{e: e, raw: raw, date: e.At.Format(DateLayout), done: make(chan appended, 1)}
+	q.e, q.raw, q.date = e, raw, e.At.Format(DateLayout)
 	l.qmu.Lock()
+	defer l.qmu.Unlock()
+	if len(l.queue) >= maxQueued {
+		return ErrQueueFull
+	}
 	l.queue = append(l.queue, q)
 	if !l.appending {
 		l.appending = true
+		l.idle = make(chan struct{})
 		go l.drain()
 	}
-	l.qmu.Unlock()
-	select {
-	case r := <-q.done:
-		return r.rec, r.err
-	case <-ctx.Done():
-		return Record{}, fmt.Errorf("appending evidence: %w", ctx.Err())
+	return nil
+}
+
+// Flush waits until every record queued so far is appended (or failed), or ctx ends.
+func (l *Log) Flush(ctx context.Context) error {
+	for {
+		l.qmu.Lock()
+		idle := l.idle
+		busy := l.appending
+		l.qmu.Unlock()
+		if !busy {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return fmt.Errorf("flushing evidence: %w", ctx.Err())
+		}
 	}
 }
 
@@ -225,6 +282,7 @@ func (l *Log) drain() {
 		n := min(len(l.queue), maxBatch)
 		if n == 0 {
 			l.appending = false
+			close(l.idle)
 			l.qmu.Unlock()
 			return
 		}
@@ -254,7 +312,7 @@ func (l *Log) drain() {
 func (l *Log) appendBatch(ctx context.Context, date string, batch []*queued) {
 	fail := func(err error) {
 		for _, q := range batch {
-			q.done <- appended{err: err}
+			q.deliver(appended{err: err})
 		}
 	}
 	key := l.Key(date)
@@ -287,7 +345,7 @@ func (l *Log) appendBatch(ctx context.Context, date string, batch []*queued) {
 			p := prev
 			for i, q := range batch {
 				id, _ := res[1+i].(string)
-				q.done <- appended{rec: Record{ID: id, Entry: q.e, PrevHash: p, Hash: hashes[i]}}
+				q.deliver(appended{rec: Record{ID: id, Entry: q.e, PrevHash: p, Hash: hashes[i]}})
 				p = hashes[i]
 			}
 			return

@@ -264,6 +264,9 @@ func TestRecorderFailureDoesNotFailTheCallback(t *testing.T) {
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"00"`) {
 		t.Fatalf("answered %d %s", w.Code, w.Body)
 	}
+	flush(t, rec.Log)
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
 	if obs.failed != 1 || obs.recorded != 0 {
 		t.Fatalf("counted %+v, want one failure", obs)
 	}
@@ -279,6 +282,7 @@ func TestNonUTF8BodyIsBase64(t *testing.T) {
 		w.WriteHeader(http.StatusBadRequest)
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v1/callbacks/paygov/confirm", strings.NewReader("\xff\xfe\x00a")))
+	flush(t, l)
 	recs, err := l.List(t.Context(), date, "", 10)
 	if err != nil || len(recs) != 1 || recs[0].BodyEncoding != "base64" || recs[0].Body != "//4AYQ==" || recs[0].Verdict.Status != 400 {
 		t.Fatalf("records %+v, %v", recs, err)
@@ -305,6 +309,7 @@ func TestRecordedReference(t *testing.T) {
 				_, _ = w.Write([]byte(tc.answer))
 			}))
 			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(tc.method, tc.target, strings.NewReader(tc.body)))
+			flush(t, l)
 			recs, err := l.List(t.Context(), date, "", 100)
 			if err != nil || len(recs) == 0 {
 				t.Fatalf("records %v, %v", recs, err)
@@ -324,8 +329,17 @@ func TestAnswerFieldsKeepOnlyTheCode(t *testing.T) {
 		_, _ = w.Write([]byte(`{"error_code":0,"message":{"MaHoSo":"D-1","HoTenNguoiNop":"Nguyễn Văn A"}}`))
 	}))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/v1/callbacks/paygov/bill", strings.NewReader(`{"MaHoSo":"D-1"}`)))
+	flush(t, l)
 	recs, err := l.List(t.Context(), date, "", 10)
 	if err != nil || len(recs) != 1 || recs[0].Verdict.Answer != `{"error_code":0}` || recs[0].Body != `{"MaHoSo":"D-1"}` {
 		t.Fatalf("records %+v, %v", recs, err)
+	}
+}
+
+// flush waits for the records the Recorder queued: it answers before they are appended.
+func flush(t *testing.T, l *evidence.Log) {
+	t.Helper()
+	if err := l.Flush(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }

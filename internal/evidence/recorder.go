@@ -3,7 +3,6 @@ package evidence
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,8 +11,8 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -22,10 +21,6 @@ const MaxBody = 64 << 10
 
 // maxAnswer bounds the part of the gateway's answer that is kept.
 const maxAnswer = 4 << 10
-
-// recordTimeout bounds the append after the answer is sent: a store that does not answer costs
-// the evidence of this callback, never the callback.
-const recordTimeout = 3 * time.Second
 
 // keptHeaders are the request headers kept, canonical names. Credentials (Authorization,
 // Cookie, Proxy-Authorization) are never kept; the partners' signature and timestamp headers are
@@ -81,7 +76,8 @@ func (rec *Recorder) Middleware(endpoint string, next http.Handler) http.Handler
 		}
 		rw := &answer{ResponseWriter: w}
 		next.ServeHTTP(rw, r)
-		// The partner has its answer before the record is written.
+		// The partner has its whole answer (with its length) before the record is written.
+		rw.release()
 		_ = http.NewResponseController(w).Flush()
 		body, size, truncated := prefix, len(prefix), false
 		if rest != nil {
@@ -106,20 +102,22 @@ func (rec *Recorder) Middleware(endpoint string, next http.Handler) http.Handler
 				e.Body, e.BodyEncoding = base64.StdEncoding.EncodeToString(body), "base64"
 			}
 		}
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), recordTimeout)
-		defer cancel()
-		if _, err := rec.Log.Append(ctx, e); err != nil {
+		// Queued, not waited for: the handler returns and the connection serves the partner's
+		// next request while the group holding this record is appended.
+		rec.Log.AppendAsync(e, func(_ Record, err error) {
+			if err != nil {
+				if rec.Observer != nil {
+					rec.Observer.EvidenceFailed(endpoint)
+				}
+				if rec.Logger != nil {
+					rec.Logger.Warn("recording callback evidence", "endpoint", endpoint, "err", err)
+				}
+				return
+			}
 			if rec.Observer != nil {
-				rec.Observer.EvidenceFailed(endpoint)
+				rec.Observer.EvidenceRecorded(endpoint)
 			}
-			if rec.Logger != nil {
-				rec.Logger.Warn("recording callback evidence", "endpoint", endpoint, "err", err)
-			}
-			return
-		}
-		if rec.Observer != nil {
-			rec.Observer.EvidenceRecorded(endpoint)
-		}
+		})
 	})
 }
 
@@ -135,18 +133,31 @@ func (c *counter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// answer passes the response through and keeps its status and the start of its body.
+// maxHeld bounds the answer held back until the handler returns: a callback's answer is a few
+// hundred bytes; a longer one streams.
+const maxHeld = 64 << 10
+
+// answer keeps the response's status and the start of its body, and holds the whole answer
+// back until the handler returns (release), so that it goes out with its Content-Length: a
+// partner then has its complete answer before the record is appended, instead of waiting for the
+// end of a chunked body, which comes only when the middleware returns. An answer longer than
+// maxHeld, or one the handler flushes or hijacks, streams from then on.
 type answer struct {
 	http.ResponseWriter
-	status int
-	buf    bytes.Buffer
+	status    int
+	buf       bytes.Buffer // the start of the body, for the record
+	held      bytes.Buffer // the body not yet written
+	streaming bool
 }
 
 func (a *answer) WriteHeader(code int) {
-	if a.status == 0 {
-		a.status = code
+	if a.status != 0 {
+		return
 	}
-	a.ResponseWriter.WriteHeader(code)
+	a.status = code
+	if a.streaming {
+		a.ResponseWriter.WriteHeader(code)
+	}
 }
 
 func (a *answer) Write(p []byte) (int, error) {
@@ -156,10 +167,53 @@ func (a *answer) Write(p []byte) (int, error) {
 	if room := maxAnswer - a.buf.Len(); room > 0 {
 		a.buf.Write(p[:min(len(p), room)])
 	}
+	if !a.streaming && a.held.Len()+len(p) <= maxHeld {
+		return a.held.Write(p)
+	}
+	if err := a.stream(); err != nil {
+		return 0, err
+	}
 	return a.ResponseWriter.Write(p)
 }
 
+// stream writes the status and the held body, and passes everything through from then on.
+func (a *answer) stream() error {
+	if a.streaming {
+		return nil
+	}
+	a.streaming = true
+	a.ResponseWriter.WriteHeader(a.code())
+	if a.held.Len() > 0 {
+		_, err := a.ResponseWriter.Write(a.held.Bytes())
+		a.held.Reset()
+		return err
+	}
+	return nil
+}
+
+// release sends the held answer with its Content-Length, once the handler has returned.
+func (a *answer) release() {
+	if a.streaming {
+		return
+	}
+	a.streaming = true
+	if a.held.Len() > 0 || bodyAllowed(a.code()) {
+		a.ResponseWriter.Header().Set("Content-Length", strconv.Itoa(a.held.Len()))
+	}
+	a.ResponseWriter.WriteHeader(a.code())
+	if a.held.Len() > 0 {
+		_, _ = a.ResponseWriter.Write(a.held.Bytes())
+	}
+}
+
+// bodyAllowed reports whether a response with this status may carry a body (and so a
+// Content-Length).
+func bodyAllowed(code int) bool {
+	return code >= 200 && code != http.StatusNoContent && code != http.StatusNotModified
+}
+
 func (a *answer) Flush() {
+	_ = a.stream()
 	if f, ok := a.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
@@ -167,6 +221,7 @@ func (a *answer) Flush() {
 
 func (a *answer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if h, ok := a.ResponseWriter.(http.Hijacker); ok {
+		a.streaming = true
 		return h.Hijack()
 	}
 	return nil, nil, errors.New("hijacking not supported")
