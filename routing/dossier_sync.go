@@ -60,75 +60,67 @@ func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 	if err := h.mapProcedure(ctx, sc); err != nil {
 		return nil, err
 	}
-	release, err := h.store.Lock(ctx, h.store.Keys.DossierLock(code), msg.UUID, h.lease)
+	var stepVersion int64
+	if sc.Step != nil {
+		stepVersion = sc.Version
+	}
+	start, err := h.store.BeginSync(ctx, code, msg.UUID, h.lease, stepVersion)
 	if errors.Is(err, store.ErrLockHeld) {
 		return nil, errDossierBusy
 	}
 	if err != nil {
 		return nil, err
 	}
-	defer release(context.WithoutCancel(ctx))
+	defer start.Release(context.WithoutCancel(ctx))
 
-	state, err := h.store.DossierSyncState(ctx, code)
-	if err != nil {
-		return nil, err
-	}
-	if sc.Version > state.SyncedVersion || resending(msg, sc.Version, state.SyncedVersion) {
+	if sc.Version > start.SyncedVersion || resending(msg, sc.Version, start.SyncedVersion) {
 		h.markUnsynced(ctx, sc)
 		err := h.portal.UpsertDossier(ctx, sc.Dossier)
-		h.store.RecordSyncAttempt(context.WithoutCancel(ctx), code, classified(err))
 		if err != nil {
+			h.store.RecordSyncAttempt(context.WithoutCancel(ctx), code, classified(err))
 			h.timeline(ctx, code, ev, sc, "sync_failed", failure.Classify(err).String())
 			return nil, fmt.Errorf("syncing dossier version %d: %w", sc.Version, err)
 		}
-		// Kept before the version is raised: if this fails, the sync runs again.
-		if err := h.recordSynced(ctx, sc, msg.Payload); err != nil {
-			return nil, err
-		}
-		if _, err := h.store.RaiseSyncedVersion(ctx, code, sc.Version, nowFunc()); err != nil {
-			return nil, err
-		}
-		h.markSynced(ctx, sc)
-		h.metrics.PortalSyncs.WithLabelValues("synced").Inc()
+		kind, detail := "synced", ""
 		if job := msg.Metadata.Get(MetaResync); job != "" {
-			h.timeline(ctx, code, ev, sc, "resynced", "bulk re-sync "+job)
-		} else {
-			h.timeline(ctx, code, ev, sc, "synced", "")
+			kind, detail = "resynced", "bulk re-sync "+job
 		}
+		// One round trip: the attempt, what was sent (kept before the version is raised: if
+		// that fails, the sync runs again), the version, the backlog and the timeline.
+		if err := h.store.CommitSync(context.WithoutCancel(ctx), store.SyncDone{
+			Code: code, Summary: h.syncedSummary(sc), Event: msg.Payload,
+			Timeline: h.timelineEntry(ev, sc, kind, detail),
+		}); err != nil {
+			return nil, err
+		}
+		h.metrics.PortalSyncs.WithLabelValues("synced").Inc()
 	} else {
 		h.metrics.PortalSyncs.WithLabelValues("superseded").Inc()
-		h.timeline(ctx, code, ev, sc, "superseded", "portal already holds version "+strconv.FormatInt(state.SyncedVersion, 10))
+		h.timeline(ctx, code, ev, sc, "superseded", "portal already holds version "+strconv.FormatInt(start.SyncedVersion, 10))
 	}
 
-	if sc.Step != nil {
-		stepsKey := h.store.Keys.DossierSteps(code)
-		member := strconv.FormatInt(sc.Version, 10)
-		sent, err := h.store.Client.SIsMember(ctx, stepsKey, member).Result()
-		if err != nil {
-			return nil, fmt.Errorf("reading sent steps: %w", err)
+	if sc.Step != nil && !start.StepSent {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < h.stepBudget {
+			return nil, errStepDeferred
 		}
-		if !sent {
-			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < h.stepBudget {
-				return nil, errStepDeferred
-			}
-			if err := h.portal.AddProgress(ctx, *sc.Step); err != nil {
-				h.timeline(ctx, code, ev, sc, "step_failed", failure.Classify(err).String())
-				return nil, fmt.Errorf("adding progress step of version %d: %w", sc.Version, err)
-			}
-			if err := h.store.Client.SAdd(context.WithoutCancel(ctx), stepsKey, member).Err(); err != nil {
-				return nil, fmt.Errorf("recording sent step: %w", err)
-			}
-			h.metrics.PortalSyncs.WithLabelValues("step_sent").Inc()
-			h.timeline(ctx, code, ev, sc, "step_sent", "")
+		if err := h.portal.AddProgress(ctx, *sc.Step); err != nil {
+			h.timeline(ctx, code, ev, sc, "step_failed", failure.Classify(err).String())
+			return nil, fmt.Errorf("adding progress step of version %d: %w", sc.Version, err)
 		}
+		if err := h.store.StepDone(context.WithoutCancel(ctx), code, sc.Version, h.timelineEntry(ev, sc, "step_sent", "")); err != nil {
+			return nil, err
+		}
+		h.metrics.PortalSyncs.WithLabelValues("step_sent").Inc()
 	}
 	return nil, nil
 }
 
 func (h *dossierSync) timeline(ctx context.Context, code string, ev *events.Event, sc *events.StatusChanged, kind, detail string) {
-	_ = h.store.AddTimeline(context.WithoutCancel(ctx), code, store.TimelineEntry{
-		Kind: kind, Version: sc.Version, Status: int(sc.Dossier.Status), Detail: detail, EventID: ev.ID,
-	})
+	_ = h.store.AddTimeline(context.WithoutCancel(ctx), code, h.timelineEntry(ev, sc, kind, detail))
+}
+
+func (h *dossierSync) timelineEntry(ev *events.Event, sc *events.StatusChanged, kind, detail string) store.TimelineEntry {
+	return store.TimelineEntry{Kind: kind, Version: sc.Version, Status: int(sc.Dossier.Status), Detail: detail, EventID: ev.ID}
 }
 
 // classified keeps only the class and the partner/operation of an error for the sync state: the

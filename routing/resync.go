@@ -1,8 +1,6 @@
 package routing
 
 import (
-	"context"
-
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/egov-vn/gateway/connectors/portal"
@@ -20,12 +18,12 @@ func resending(msg *message.Message, version, synced int64) bool {
 	return msg.Metadata.Get(MetaResync) != "" && version == synced
 }
 
-// recordSynced keeps what was just sent to the portal (store.RecordSynced): the compared fields,
-// the whole event, and the day's index.
-func (h *dossierSync) recordSynced(ctx context.Context, sc *events.StatusChanged, payload []byte) error {
+// syncedSummary is what store.CommitSync keeps of a synced version (store.RecordSynced): the
+// compared fields, without personal data.
+func (h *dossierSync) syncedSummary(sc *events.StatusChanged) store.SyncedSummary {
 	c := portal.ComparableOf(sc.Dossier)
-	return h.store.RecordSynced(ctx, sc.Dossier.Code, store.SyncedSummary{
+	return store.SyncedSummary{
 		Version: sc.Version, At: nowFunc(), Status: int(c.Status), FeeTotal: c.FeeTotal, Fees: c.Fees,
 		DueAt: c.DueAt, ReturnedAt: c.ReturnedAt,
-	}, payload)
+	}
 }

@@ -137,6 +137,8 @@ type syncPhase struct {
 	RSSBacklogMiB float64 `json:"rss_backlog_mib,omitempty"`
 	// RSSIdleMiB is the RSS before the events went in (-backlog, gateway phase).
 	RSSIdleMiB float64 `json:"rss_idle_mib,omitempty"`
+	// PartnerConnections is how many connections the sandbox partners accepted in the phase.
+	PartnerConnections int64 `json:"partner_connections"`
 }
 
 func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
@@ -157,10 +159,12 @@ func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
 	if res.Baseline, err = o.baselinePhase(ctx, e, rdb, sb); err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
+	res.Baseline.PartnerConnections = sb.accepted.Swap(0)
 	sb.set.Portal.Reset()
 	if res.Gateway, err = o.gatewayPhase(ctx, e, rdb, sb); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	res.Gateway.PartnerConnections = sb.accepted.Swap(0)
 	if res.Baseline.EventsPerS > 0 {
 		res.Ratio = round(res.Gateway.EventsPerS/res.Baseline.EventsPerS, 3)
 	}
@@ -174,8 +178,8 @@ func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
 		name string
 		ph   syncPhase
 	}{{"baseline", res.Baseline}, {"gateway", res.Gateway}} {
-		fmt.Fprintf(e.out, "  %-8s %8.1f events/s  %6.2f s  at portal %d  CPU %.1f ms/1k events  RSS peak %.1f MiB",
-			p.name, p.ph.EventsPerS, p.ph.ElapsedS, p.ph.AtPortal, p.ph.CPUMsPer1kEvents, p.ph.RSSPeakMiB)
+		fmt.Fprintf(e.out, "  %-8s %8.1f events/s  %6.2f s  at portal %d  CPU %.1f ms/1k events  RSS peak %.1f MiB  partner connections %d",
+			p.name, p.ph.EventsPerS, p.ph.ElapsedS, p.ph.AtPortal, p.ph.CPUMsPer1kEvents, p.ph.RSSPeakMiB, p.ph.PartnerConnections)
 		if p.ph.RSSBacklogMiB > 0 {
 			fmt.Fprintf(e.out, "  RSS idle %.1f → with backlog %.1f MiB", p.ph.RSSIdleMiB, p.ph.RSSBacklogMiB)
 		}
@@ -196,6 +200,23 @@ type syncSandbox struct {
 	set *sandboxes.Set
 	url string
 	srv *http.Server
+	// accepted counts the connections the sandbox accepted: a client that churns connections
+	// instead of keeping them alive shows here.
+	accepted atomic.Int64
+}
+
+// countingListener counts accepted connections.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.n.Add(1)
+	}
+	return c, err
 }
 
 func startSyncSandbox() (*syncSandbox, error) {
@@ -208,7 +229,7 @@ func startSyncSandbox() (*syncSandbox, error) {
 	creds.GatewayURL, creds.PublicURL = url, url
 	sb := &syncSandbox{set: sandboxes.New(creds), url: url}
 	sb.srv = &http.Server{Handler: sb.set.Handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
-	go func() { _ = sb.srv.Serve(ln) }()
+	go func() { _ = sb.srv.Serve(countingListener{ln, &sb.accepted}) }()
 	return sb, nil
 }
 

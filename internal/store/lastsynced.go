@@ -59,20 +59,27 @@ func (s *Store) RecordSynced(ctx context.Context, code string, sum SyncedSummary
 	if sum.At.IsZero() {
 		sum.At = time.Now()
 	}
-	day := s.Keys.SyncedDay(sum.At.In(vntime.Zone).Format(time.DateOnly))
 	_, err := s.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSet(ctx, s.Keys.Dossier(code),
-			"last_version", sum.Version, "last_at", sum.At.UnixMilli(), "last_status", sum.Status,
-			"last_fee_total", sum.FeeTotal, "last_fees", sum.Fees, "last_due", sum.DueAt, "last_returned", sum.ReturnedAt)
-		p.Set(ctx, s.Keys.LastSynced(code), event, LastStateTTL)
-		p.SAdd(ctx, day, code)
-		p.Expire(ctx, day, SyncedDayTTL)
+		s.queueRecordSynced(ctx, p, code, sum, event)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("recording synced state: %w", err)
 	}
 	return nil
+}
+
+// queueRecordSynced queues RecordSynced's commands on p (sum.At set) and returns them.
+func (s *Store) queueRecordSynced(ctx context.Context, p redis.Pipeliner, code string, sum SyncedSummary, event []byte) []redis.Cmder {
+	day := s.Keys.SyncedDay(sum.At.In(vntime.Zone).Format(time.DateOnly))
+	return []redis.Cmder{
+		p.HSet(ctx, s.Keys.Dossier(code),
+			"last_version", sum.Version, "last_at", sum.At.UnixMilli(), "last_status", sum.Status,
+			"last_fee_total", sum.FeeTotal, "last_fees", sum.Fees, "last_due", sum.DueAt, "last_returned", sum.ReturnedAt),
+		p.Set(ctx, s.Keys.LastSynced(code), event, LastStateTTL),
+		p.SAdd(ctx, day, code),
+		p.Expire(ctx, day, SyncedDayTTL),
+	}
 }
 
 // LastSyncedSummary reads what the portal was last sent for a dossier; found is false when no

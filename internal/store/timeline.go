@@ -24,6 +24,14 @@ type TimelineEntry struct {
 
 // AddTimeline appends an entry to a dossier's timeline.
 func (s *Store) AddTimeline(ctx context.Context, code string, e TimelineEntry) error {
+	if err := s.Client.XAdd(ctx, s.timelineArgs(code, e)).Err(); err != nil {
+		return fmt.Errorf("adding to timeline: %w", err)
+	}
+	return nil
+}
+
+// timelineArgs is the XADD of entry e to code's timeline (At defaults to now).
+func (s *Store) timelineArgs(code string, e TimelineEntry) *redis.XAddArgs {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
@@ -40,13 +48,7 @@ func (s *Store) AddTimeline(ctx context.Context, code string, e TimelineEntry) e
 	if e.EventID != "" {
 		values["event_id"] = e.EventID
 	}
-	err := s.Client.XAdd(ctx, &redis.XAddArgs{
-		Stream: s.Keys.Timeline(code), MaxLen: TimelineLength, Approx: true, Values: values,
-	}).Err()
-	if err != nil {
-		return fmt.Errorf("adding to timeline: %w", err)
-	}
-	return nil
+	return &redis.XAddArgs{Stream: s.Keys.Timeline(code), MaxLen: TimelineLength, Approx: true, Values: values}
 }
 
 // Timeline returns a dossier's timeline, oldest first.
