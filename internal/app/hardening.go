@@ -8,6 +8,9 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/egov-vn/gateway/internal/config"
 	"github.com/egov-vn/gateway/internal/httpapi"
@@ -79,7 +82,24 @@ func (a *App) guardAPI(apiCfg *httpapi.APIConfig) (func(http.Handler) http.Handl
 		}
 		return next
 	}
+	// Registered whether or not the limit is on, so the series exist (at zero) on every gateway.
+	limited := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gateway_http_rate_limited_total",
+		Help: "Requests refused with 429 by the per-client rate limit of the API listener, by how the client was known.",
+	}, []string{"client"})
+	for _, kind := range []string{"token", "address"} {
+		limited.WithLabelValues(kind)
+	}
+	if err := a.Metrics.Registry.Register(limited); err != nil {
+		return nil, fmt.Errorf("registering the rate limit's metric: %w", err)
+	}
 	limiter := httpguard.NewLimiter(httpguard.RateLimit{PerSecond: h.RateLimit.PerSecond, Burst: h.RateLimit.Burst,
-		Clients: a.cfg.Clients})
+		Clients: a.cfg.Clients, OnLimited: func(client string) {
+			kind := "address"
+			if strings.HasPrefix(client, "client:") {
+				kind = "token"
+			}
+			limited.WithLabelValues(kind).Inc()
+		}})
 	return limiter.Wrap, nil
 }

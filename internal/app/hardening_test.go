@@ -270,6 +270,11 @@ func TestSlowClientsAndFloodLeaveOthersServed(t *testing.T) {
 	if limited.Load() == 0 || flooded.Load() > maxAllowed {
 		t.Fatalf("flood: %d answered, %d limited; at most %d should pass", flooded.Load(), limited.Load(), maxAllowed)
 	}
+	_, metrics := apptest.Do(t, http.MethodGet, gw.Admin+"/metrics", "", "", "")
+	if strings.Contains(string(metrics), `gateway_http_rate_limited_total{client="token"} 0`) ||
+		!strings.Contains(string(metrics), `gateway_http_rate_limited_total{client="token"}`) {
+		t.Fatal("the flood's refusals are not counted in gateway_http_rate_limited_total")
+	}
 	t.Logf("honest answers %v; flood %d answered, %d refused with 429; %d slow connections closed by the server",
 		answers, flooded.Load(), limited.Load(), closedByServer.Load())
 
