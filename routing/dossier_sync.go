@@ -75,7 +75,7 @@ func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 
 	if sc.Version > start.SyncedVersion || resending(msg, sc.Version, start.SyncedVersion) {
 		h.markUnsynced(ctx, sc)
-		err := h.portal.UpsertDossier(ctx, sc.Dossier)
+		err := h.send(ctx, msg, sc, start.SyncedVersion)
 		if err != nil {
 			h.store.RecordSyncAttempt(context.WithoutCancel(ctx), code, classified(err))
 			h.timeline(ctx, code, ev, sc, "sync_failed", failure.Classify(err).String())
@@ -113,6 +113,16 @@ func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 		h.metrics.PortalSyncs.WithLabelValues("step_sent").Inc()
 	}
 	return nil, nil
+}
+
+// send sends the dossier's state: an update without look-up when the gateway synced the dossier
+// before (the portal holds it), an upsert otherwise and for a bulk re-sync (the portal may have
+// lost it).
+func (h *dossierSync) send(ctx context.Context, msg *message.Message, sc *events.StatusChanged, synced int64) error {
+	if u, ok := h.portal.(portal.Updater); ok && synced >= 0 && msg.Metadata.Get(MetaResync) == "" {
+		return u.UpdateDossier(ctx, sc.Dossier)
+	}
+	return h.portal.UpsertDossier(ctx, sc.Dossier)
 }
 
 func (h *dossierSync) timeline(ctx context.Context, code string, ev *events.Event, sc *events.StatusChanged, kind, detail string) {

@@ -62,3 +62,58 @@ func TestStepWaitsForABudget(t *testing.T) {
 		t.Fatalf("in the end %d upserts, %d steps; want one of each", p.upserts, p.steps)
 	}
 }
+
+// updatingPortal is a portal with the Updater fast path; it records which call each version took.
+type updatingPortal struct{ calls []string }
+
+func (p *updatingPortal) UpsertDossier(_ context.Context, d portal.Dossier) error {
+	p.calls = append(p.calls, "upsert "+d.Summary)
+	return nil
+}
+func (p *updatingPortal) UpdateDossier(_ context.Context, d portal.Dossier) error {
+	p.calls = append(p.calls, "update "+d.Summary)
+	return nil
+}
+func (p *updatingPortal) AddProgress(context.Context, portal.Step) error { return nil }
+
+// TestKnownDossierIsUpdatedWithoutLookUp: the first version of a dossier is upserted (the portal
+// may or may not hold it); later versions, which the portal holds since the gateway synced it, are
+// updates without the look-up; a bulk re-sync upserts again, because it repairs a portal that may
+// have lost the dossier.
+func TestKnownDossierIsUpdatedWithoutLookUp(t *testing.T) {
+	t.Parallel()
+	c := testredis.Client(t)
+	st := &store.Store{Client: c, Keys: store.Keys{Prefix: testredis.Prefix(t, c)}}
+	p := &updatingPortal{}
+	h := &dossierSync{store: st, portal: p, metrics: newTestMetrics(), lease: 5 * time.Second}
+	send := func(id string, version int, resync bool) {
+		t.Helper()
+		ev, _ := json.Marshal(map[string]any{
+			"specversion": "1.0", "id": id, "source": "/t", "type": "vn.gov.dossier.status_changed", "subject": "D-2",
+			"data": map[string]any{"version": version,
+				"dossier": map[string]any{"MaHoSo": "D-2", "MaTTHC": "1.0", "LoaiDoiTuong": 1, "TrangThaiHoSo": 2,
+					"TrichYeuHoSo": id}},
+		})
+		msg := message.NewMessage(id, ev)
+		if resync {
+			msg.Metadata.Set(MetaResync, "job-1")
+		}
+		msg.SetContext(t.Context())
+		if _, err := h.Handle(msg); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+	}
+	send("v1", 1, false)
+	send("v2", 2, false)
+	send("v3", 3, false)
+	send("r3", 3, true)
+	want := []string{"upsert v1", "update v2", "update v3", "upsert r3"}
+	if len(p.calls) != len(want) {
+		t.Fatalf("calls %v, want %v", p.calls, want)
+	}
+	for i := range want {
+		if p.calls[i] != want[i] {
+			t.Fatalf("calls %v, want %v", p.calls, want)
+		}
+	}
+}

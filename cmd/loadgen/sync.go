@@ -30,6 +30,7 @@ const syncMinRatio = 0.7
 // syncOptions are the sync scenario's own flags.
 type syncOptions struct {
 	events    int
+	versions  int
 	consumers int
 	replicas  int
 	producers int
@@ -73,7 +74,8 @@ func newSync() *scenario {
 }
 
 func (o *syncOptions) register(fs *flag.FlagSet) {
-	fs.IntVar(&o.events, "events", 20_000, "events (each a dossier of its own) per phase")
+	fs.IntVar(&o.events, "events", 20_000, "events per phase")
+	fs.IntVar(&o.versions, "versions", 1, "status changes per dossier (events/versions dossiers, each version with a step)")
 	fs.IntVar(&o.consumers, "consumers", config.Defaults().Routing.ConsumersPerHandler, "consumers per handler (per replica); the baseline runs consumers × replicas")
 	fs.IntVar(&o.replicas, "replicas", 1, "gateway replicas in this process, on one Redis key prefix")
 	fs.IntVar(&o.producers, "producers", 16, "goroutines sending the events")
@@ -87,6 +89,9 @@ func (o *syncOptions) validate() error {
 	var errs []error
 	if o.events < 1 || o.events > 2_000_000 {
 		errs = append(errs, fmt.Errorf("-events %d is outside 1..2000000", o.events))
+	}
+	if o.versions < 1 || o.versions > 100 || o.events%o.versions != 0 {
+		errs = append(errs, fmt.Errorf("-versions %d is outside 1..100 or does not divide -events", o.versions))
 	}
 	if o.consumers < 1 || o.consumers > 256 {
 		errs = append(errs, fmt.Errorf("-consumers %d is outside 1..256", o.consumers))
@@ -110,6 +115,7 @@ func (o *syncOptions) validate() error {
 type syncResult struct {
 	Scenario  string    `json:"scenario"`
 	Events    int       `json:"events"`
+	Versions  int       `json:"versions"`
 	Consumers int       `json:"consumers"`
 	Replicas  int       `json:"replicas"`
 	Producers int       `json:"producers"`
@@ -127,7 +133,7 @@ type syncPhase struct {
 	// dossier seen at the portal.
 	ElapsedS   float64 `json:"elapsed_s"`
 	EventsPerS float64 `json:"events_per_s"`
-	// AtPortal is how many of the phase's dossiers the portal holds at the end, with a step.
+	// AtPortal is how many of the phase's events the portal shows at the end (a step each).
 	AtPortal int `json:"at_portal"`
 	// CPU of this whole process (load, gateway or pipeline, sandboxes) over the timed part.
 	CPUS             float64 `json:"cpu_s"`
@@ -147,7 +153,7 @@ func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
 		return nil, err
 	}
 	defer rdb.Close()
-	res := &syncResult{Scenario: "sync", Events: o.events, Consumers: o.consumers, Replicas: o.replicas,
+	res := &syncResult{Scenario: "sync", Events: o.events, Versions: o.versions, Consumers: o.consumers, Replicas: o.replicas,
 		Producers: o.producers, Backlog: o.backlog, MinRatio: syncMinRatio}
 
 	sb, err := startSyncSandbox()
@@ -172,8 +178,8 @@ func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
 	if res.Ratio >= syncMinRatio {
 		res.Verdict = "PASS"
 	}
-	fmt.Fprintf(e.out, "sync: %d events, %d consumers × %d replicas, %d producers, backlog %v\n",
-		o.events, o.consumers, o.replicas, o.producers, o.backlog)
+	fmt.Fprintf(e.out, "sync: %d events (%d per dossier), %d consumers × %d replicas, %d producers, backlog %v\n",
+		o.events, o.versions, o.consumers, o.replicas, o.producers, o.backlog)
 	for _, p := range []struct {
 		name string
 		ph   syncPhase
@@ -189,7 +195,7 @@ func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
 	var errs []error
 	for _, p := range []syncPhase{res.Baseline, res.Gateway} {
 		if p.AtPortal != o.events {
-			errs = append(errs, fmt.Errorf("the portal holds %d of %d dossiers", p.AtPortal, o.events))
+			errs = append(errs, fmt.Errorf("the portal shows %d of %d events", p.AtPortal, o.events))
 		}
 	}
 	return res, errors.Join(errs...)
@@ -240,18 +246,19 @@ func (s *syncSandbox) stop() {
 	s.set.Close()
 }
 
-// complete counts the dossiers of codes the portal holds with their step.
+// complete counts the events whose effect the portal holds: each dossier's steps (one per
+// version), provided its state was sent at least once.
 func (s *syncSandbox) complete() int {
 	n := 0
 	for _, d := range s.set.Portal.Dossiers() {
-		if d.Upserts > 0 && d.Steps > 0 {
-			n++
+		if d.Upserts > 0 {
+			n += d.Steps
 		}
 	}
 	return n
 }
 
-// waitComplete polls the portal until it holds want dossiers, or ctx ends.
+// waitComplete polls the portal until it holds want events' effects, or ctx ends.
 func (s *syncSandbox) waitComplete(ctx context.Context, want int) (int, error) {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
@@ -262,7 +269,7 @@ func (s *syncSandbox) waitComplete(ctx context.Context, want int) (int, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return n, fmt.Errorf("waiting for the portal: %d of %d dossiers after the timeout", n, want)
+			return n, fmt.Errorf("waiting for the portal: %d of %d events after the timeout", n, want)
 		case <-t.C:
 		}
 	}
@@ -354,7 +361,7 @@ func (o *syncOptions) baselinePhase(ctx context.Context, e *env, rdb *redis.Clie
 	if err != nil {
 		return syncPhase{}, err
 	}
-	gen := newEventGen("sb"+e.runID, o.events, 1)
+	gen := newEventGen("sb"+e.runID, o.events/o.versions, 1)
 	xadd := func(ctx context.Context, _ uint64, body []byte) error {
 		return rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"payload", body}}).Err()
 	}
@@ -576,7 +583,7 @@ func (o *syncOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 		}
 		return nil
 	}
-	gen := newEventGen("sg"+e.runID, o.events, 1)
+	gen := newEventGen("sg"+e.runID, o.events/o.versions, 1)
 	fmt.Fprintf(e.progress, "gateway: %d replicas × %d consumers, prefix %s\n", o.replicas, o.consumers, prefix)
 
 	var m *phaseMeter

@@ -21,6 +21,14 @@ type Portal interface {
 	AddProgress(ctx context.Context, s Step) error
 }
 
+// Updater is implemented by a portal that can take a dossier it already holds without the look-up
+// UpsertDossier makes to choose between creating and updating. Routing uses it for a dossier it
+// synced before; a bulk re-sync, which repairs a portal that may have lost the dossier, still
+// upserts.
+type Updater interface {
+	UpdateDossier(ctx context.Context, d Dossier) error
+}
+
 // ErrRejected is wrapped by errors for requests the portal refused for their content; they are
 // permanent.
 var ErrRejected = errors.New("portal rejected the request")

@@ -699,3 +699,35 @@ func TestGoldenFilesAreAllUsed(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateDossierSkipsTheLookUp: a dossier the portal holds is sent with one call, the same
+// DongBoHoSoMC update (isUpdating "True") as the golden scenario's second upsert, with no
+// TraCuuHoSo before it.
+func TestUpdateDossierSkipsTheLookUp(t *testing.T) {
+	t.Parallel()
+	fa := &fakeAdapter{login: func(int) (int, string) { return http.StatusOK, `{"session":"golden-session","error_code":0}` }}
+	c := newClient(t, fa.start(t))
+	d := portaltest.Dossier("000.00.00.H37-250303-0001")
+	d.Status = portal.StatusFinished
+	d.ReturnedAt = time.Date(2025, 3, 14, 3, 0, 0, 0, time.UTC)
+	d.Results = []portal.Document{{Code: "KQ1", Name: "Giấy phép xây dựng", URL: "https://files.example.vn/kq1.pdf"}}
+	if err := c.UpdateDossier(t.Context(), d); err != nil {
+		t.Fatalf("UpdateDossier: %v", err)
+	}
+	_, reqs := fa.snapshot()
+	if len(reqs) != 1 || reqs[0].Service != "DongBoHoSoMC" {
+		t.Fatalf("requests %v, want one DongBoHoSoMC", reqs)
+	}
+	var pretty bytes.Buffer
+	if err := json.Indent(&pretty, reqs[0].Body, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	pretty.WriteByte('\n')
+	want, err := os.ReadFile(filepath.Join("testdata", "DongBoHoSoMC_update.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(pretty.Bytes(), want) {
+		t.Errorf("update body differs from the golden update\n--- got\n%s\n--- want\n%s", pretty.Bytes(), want)
+	}
+}
