@@ -113,7 +113,7 @@ func fillZero(by, metric, filter string) string {
 }
 
 func boards() []board {
-	return []board{overview(), inbound(), routingBoard(), partners(), portalSync(), payments()}
+	return []board{overview(), inbound(), routingBoard(), partners(), portalSync(), payments(), postal()}
 }
 
 func overview() board {
@@ -253,19 +253,18 @@ func partners() board {
 		},
 		rows: []row{
 			{title: "Calls", panels: []panel{
-				ts("Calls by partner, operation and outcome", units.RequestsPerSecond, "Every call through the shared partner client.",
-					q(fmt.Sprintf(`sum by (partner, operation, outcome) (rate(%s[%s]))`, calls, ri), "{{partner}} {{operation}} {{outcome}}")),
-				ts("Failed call ratio by partner and operation", units.PercentUnit, "Transient, permanent and breaker-refused calls over all calls that were not paused or cancelled.",
-					q(fmt.Sprintf(`sum by (partner, operation) (rate(%[1]s{outcome=~"transient_error|permanent_error|breaker_open"}[%[2]s])) / sum by (partner, operation) (rate(%[1]s{outcome!~"paused|canceled"}[%[2]s]))`, calls, ri), "{{partner}} {{operation}}")),
-				ts("Latency by partner and operation (p95)", units.Seconds, "95th percentile of call latency per endpoint.",
-					q(fmt.Sprintf(`histogram_quantile(0.95, sum by (le, partner, operation) (rate(gateway_partner_call_duration_seconds_bucket[%s])))`, ri), "{{partner}} {{operation}}")),
+				partnerCallsPanel("Calls by partner, operation and outcome", "Every call through the shared partner client.",
+					"", "partner, operation, outcome", "{{partner}} {{operation}} {{outcome}}"),
+				partnerFailedRatioPanel("Failed call ratio by partner and operation", "Transient, permanent and breaker-refused calls over all calls that were not paused or cancelled.",
+					"", "partner, operation", "{{partner}} {{operation}}"),
+				partnerLatencyPanel("Latency by partner and operation (p95)", "95th percentile of call latency per endpoint.",
+					"", "partner, operation", "{{partner}} {{operation}}"),
 				ts("Latency by partner", units.Seconds, "p50, p95 and p99 of call latency per partner.",
 					quantiles("gateway_partner_call_duration_seconds", "partner", "", "{{partner}}")...),
 			}},
 			{title: "Breakers", panels: []panel{
-				{kind: statPanel, title: "Breaker state now", unit: units.NoUnit, width: 12, breakerStates: true,
-					description: "0 closed, 1 half-open (one probe call allowed), 2 open (calls refused). gatewayctl breakers shows the same.",
-					queries:     []query{q(`max by (partner, operation) (gateway_breaker_state)`, "{{partner}} {{operation}}")}},
+				breakerStatePanel("Breaker state now", "0 closed, 1 half-open (one probe call allowed), 2 open (calls refused). gatewayctl breakers shows the same.",
+					"", "partner, operation", "{{partner}} {{operation}}"),
 				{kind: stateTimeline, title: "Breaker state over time", unit: units.NoUnit, width: 12, breakerStates: true,
 					description: "Each endpoint's breaker as scraped.",
 					queries:     []query{q(`max by (partner, operation) (gateway_breaker_state)`, "{{partner}} {{operation}}")}},
