@@ -62,7 +62,7 @@ func newIPN() *scenario {
 }
 
 func (o *ipnOptions) register(fs *flag.FlagSet) {
-	fs.IntVar(&o.payments, "payments", 20000, "VNPay payments created through POST /v1/payments before the load")
+	fs.IntVar(&o.payments, "payments", 40000, "VNPay payments created through POST /v1/payments before the load")
 	fs.Float64Var(&o.duplicates, "duplicates", 0.2, "share of IPNs that repeat an IPN already sent")
 	fs.Float64Var(&o.bad, "bad-signatures", 0.1, "share of IPNs with a wrong vnp_SecureHash")
 	fs.IntVar(&o.consumers, "consumers", config.Defaults().Routing.ConsumersPerHandler, "consumers per handler of the in-process gateway")

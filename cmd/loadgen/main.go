@@ -47,7 +47,7 @@
 // transition to paid and one payment.settled entry (the retry schedule's redeliveries aside),
 // the others still pending, and the 00 answers as many as the paid payments; otherwise the run
 // ends with exit status 1. Goals: at least 0.6× the baseline's IPNs/s, p99 at most 10 ms. Its
-// own flags: -payments N (20000), -duplicates S (0.2), -bad-signatures S (0.1), -consumers N,
+// own flags: -payments N (40000), -duplicates S (0.2), -bad-signatures S (0.1), -consumers N,
 // -cpuprofile FILE.
 //
 // The fault scenarios (kill-replica, partner-outage, redis-restart, slow-partner) are described
