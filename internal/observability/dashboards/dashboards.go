@@ -288,6 +288,8 @@ func portalSync() board {
 			"How many dossier updates wait for a retry, and how many were dead-lettered and why?",
 			"Is the one-stop system told (dossier.sync_failed) about the dossiers that could not be synced?",
 			"How many dossiers have not reached the portal yet, for how long, and are any past their processing deadline?",
+			"Are dossiers submitted on the national portal delivered to the one-stop system and acknowledged, and are the national catalogues refreshed?",
+			"Did the last drift report find dossiers the portal holds differently from what was synced, when did it run, and how far has a re-sync got?",
 		},
 		rows: []row{
 			{title: "Portal sync", panels: []panel{
@@ -319,6 +321,26 @@ func portalSync() board {
 				ts("Longest wait for the portal", units.Seconds, "How long the longest-waiting unsynced dossier has waited; 0 when none waits.",
 					q(`max(gateway_portal_unsynced_oldest_age_seconds)`, "oldest")),
 			}},
+			{title: "National submissions and catalogues", panels: []panel{
+				ts("National submissions by outcome", units.Short, "Dossiers submitted on the national portal, per interval: fetched, queued for the one-stop system, duplicate (read again), delivered to it, acknowledged to the portal, ignored_agency (an agency not served here), ignored_invalid (an unreadable entry). Queued without acknowledged for hours: GatewayPortalSubmissionsNotAcknowledged.",
+					q(fmt.Sprintf(`sum by (outcome) (increase(gateway_portal_submissions_total[%s]))`, ri), "{{outcome}}")),
+				ts("Catalogue refreshes by catalogue and outcome", units.Short, "Refreshes per interval: changed, unchanged, incomplete (a truncated or malformed answer) or failed (the call failed); the last two keep the last good catalogue (GatewayCatalogRefreshFailing).",
+					q(fmt.Sprintf(`sum by (catalog, outcome) (increase(gateway_catalog_refreshes_total[%s]))`, ri), "{{catalog}} {{outcome}}")),
+				ts("Catalogue entries by catalogue", units.Short, "Entries of each cached national catalogue as of each replica's last load; the replicas' maximum is shown.",
+					q(`max by (catalog) (gateway_catalog_entries)`, "{{catalog}}")),
+				ts("Catalogue changes by catalogue and kind", units.Short, "Entries added, removed or changed by refreshes, per interval (the first refresh adds every entry).",
+					q(fmt.Sprintf(`sum by (catalog, kind) (increase(gateway_catalog_changes_total[%s]))`, ri), "{{catalog}} {{kind}}")),
+			}},
+			{title: "Drift and re-sync", panels: []panel{
+				ts("Drifts of the last report by class", units.Short, "Dossiers the last status reconciliation found different at the portal: missing_at_portal, stale_status, fee_mismatch, date_mismatch (GET /admin/v1/sync/drift/{day}; GatewayPortalDrift).",
+					q(`max by (class) (gateway_portal_drifts)`, "{{class}}")),
+				ts("Drift report runs by outcome", units.Short, "Status reconciliation runs per interval: clean, drifts, error (some dossiers could not be looked up).",
+					q(fmt.Sprintf(`sum by (outcome) (increase(gateway_portal_drift_runs_total[%s]))`, ri), "{{outcome}}")),
+				ts("Time since the last drift report by outcome", units.Seconds, "How long ago a run last ended with each outcome, on the replica that ran it; an outcome never seen since start-up is not shown. The report runs daily.",
+					q(`time() - max by (outcome) (gateway_portal_drift_last_run_timestamp_seconds > 0)`, "{{outcome}}")),
+				ts("Re-sync progress by result", units.Short, "Dossiers handled by bulk re-sync jobs per interval: sent to the portal sync, duplicate (already sent by the same job before an interruption), unavailable (the last synced state expired). GET /admin/v1/sync/replay/{id} shows a job.",
+					q(fmt.Sprintf(`sum by (result) (increase(gateway_portal_resync_dossiers_total[%s]))`, ri), "{{result}}")),
+			}},
 		},
 	}
 }
@@ -333,6 +355,7 @@ func payments() board {
 		questions: []string{
 			"How many payments are requested per provider, and how many are refused and why?",
 			"Are provider callbacks arriving and being applied, and what share of them is refused (a forged or misconfigured provider)?",
+			"Is every callback kept in the evidence log, or are records lost?",
 			"How many payments become paid, failed, expired or cancelled per provider, and how much money was paid?",
 			"Are status queries for payments without a callback answered, or do they fail?",
 			"Did the last reconciliation find mismatches, of which class and with which provider, and did the runs finish?",
@@ -349,6 +372,8 @@ func payments() board {
 					q(fmt.Sprintf(`sum by (endpoint, result) (rate(gateway_payment_callbacks_total[%s]))`, ri), "{{endpoint}} {{result}}")),
 				ts("Callbacks refused by endpoint and reason", units.RequestsPerSecond, "bad_signature or unknown_reference in numbers: forged callbacks or a provider with the wrong secret (GatewayPaymentCallbacksRejected).",
 					q(fmt.Sprintf(`sum by (endpoint, reason) (rate(gateway_payment_callbacks_rejected_total[%s]))`, ri), "{{endpoint}} {{reason}}")),
+				ts("Callbacks kept as evidence by endpoint and result", units.Short, "Callbacks appended to the evidence log per interval (recorded), or answered but lost to a store failure (failed): a gap a dispute cannot fill (GatewayEvidenceRecordsLost; GET /admin/v1/evidence/{day}/verify).",
+					q(fmt.Sprintf(`sum by (endpoint, result) (increase(gateway_evidence_records_total[%s]))`, ri), "{{endpoint}} {{result}}")),
 				ts("Refused callback share by endpoint", units.PercentUnit, "Refused callbacks over all callbacks received on each endpoint; a rising share is a forgery or misconfiguration signal.",
 					q(fmt.Sprintf(`sum by (endpoint) (rate(gateway_payment_callbacks_rejected_total[%[1]s])) / (sum by (endpoint) (rate(gateway_payment_callbacks_rejected_total[%[1]s])) + sum by (endpoint) (rate(gateway_payment_callbacks_total[%[1]s])))`, ri), "{{endpoint}}")),
 			}},
