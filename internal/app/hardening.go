@@ -101,5 +101,6 @@ func (a *App) guardAPI(apiCfg *httpapi.APIConfig) (func(http.Handler) http.Handl
 			}
 			limited.WithLabelValues(kind).Inc()
 		}})
-	return limiter.Wrap, nil
+	binding := httpguard.NewCertBinding(h.ClientCertClients, a.cfg.Clients)
+	return func(next http.Handler) http.Handler { return limiter.Wrap(binding.Wrap(next)) }, nil
 }

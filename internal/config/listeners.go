@@ -17,6 +17,9 @@ type Hardening struct {
 	// partners without one still connect) or "require" (no connection without one).
 	ClientCAFile string `yaml:"client_ca_file"`
 	ClientAuth   string `yaml:"client_auth"`
+	// ClientCertClients are the clients (of GATEWAY_CLIENT_TOKENS) whose tokens are accepted only
+	// with a verified client certificate, so a stolen token alone is useless.
+	ClientCertClients []string `yaml:"client_cert_clients"`
 	// RateLimit is per client (a known token's client, else the remote address), per replica.
 	RateLimit RateLimitConfig `yaml:"rate_limit"`
 	// CallbackAllowedNets are the only networks each partner's callbacks are accepted from
@@ -46,8 +49,8 @@ func devHardening(h *Hardening) {
 }
 
 // applyHardeningEnv overlays GATEWAY_HTTP_TLS_CERT_FILE, GATEWAY_HTTP_TLS_KEY_FILE,
-// GATEWAY_HTTP_CLIENT_CA_FILE, GATEWAY_HTTP_CLIENT_AUTH and GATEWAY_HTTP_RATE_LIMIT
-// ("per_second" or "per_second/burst").
+// GATEWAY_HTTP_CLIENT_CA_FILE, GATEWAY_HTTP_CLIENT_AUTH, GATEWAY_HTTP_CLIENT_CERT_CLIENTS (comma
+// separated) and GATEWAY_HTTP_RATE_LIMIT ("per_second" or "per_second/burst").
 func applyHardeningEnv(h *Hardening, get func(string) (string, bool)) []error {
 	var errs []error
 	for name, dst := range map[string]*string{
@@ -57,6 +60,9 @@ func applyHardeningEnv(h *Hardening, get func(string) (string, bool)) []error {
 		if v, ok := get(name); ok {
 			*dst = v
 		}
+	}
+	if v, ok := get("GATEWAY_HTTP_CLIENT_CERT_CLIENTS"); ok {
+		h.ClientCertClients = splitList(v)
 	}
 	if v, ok := get("GATEWAY_HTTP_RATE_LIMIT"); ok {
 		rps, burst, _ := strings.Cut(v, "/")
@@ -92,6 +98,9 @@ func validateHardening(h Hardening, bad func(string, ...any)) {
 	}
 	if h.ClientAuth != "" && h.ClientCAFile == "" {
 		bad("http.client_auth: needs http.client_ca_file")
+	}
+	if len(h.ClientCertClients) > 0 && h.ClientCAFile == "" {
+		bad("http.client_cert_clients: needs http.client_ca_file")
 	}
 	if h.RateLimit.PerSecond < 0 || h.RateLimit.Burst < 0 || (h.RateLimit.PerSecond > 0 && h.RateLimit.Burst < 1) {
 		bad("http.rate_limit: per_second and burst must not be negative, and a limit needs a burst of at least 1")

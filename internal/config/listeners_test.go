@@ -54,8 +54,10 @@ func TestHardeningSettings(t *testing.T) {
 		t.Fatalf("hardening read from YAML: %+v", h)
 	}
 	env["GATEWAY_HTTP_RATE_LIMIT"] = "7/9"
-	if c, err = Load(path, envFrom(env)); err != nil || c.HTTP.RateLimit != (RateLimitConfig{PerSecond: 7, Burst: 9}) {
-		t.Fatalf("GATEWAY_HTTP_RATE_LIMIT: %v %+v", err, c.HTTP.RateLimit)
+	env["GATEWAY_HTTP_CLIENT_CERT_CLIENTS"] = "onestop, other"
+	if c, err = Load(path, envFrom(env)); err != nil || c.HTTP.RateLimit != (RateLimitConfig{PerSecond: 7, Burst: 9}) ||
+		strings.Join(c.HTTP.ClientCertClients, ",") != "onestop,other" {
+		t.Fatalf("GATEWAY_HTTP_RATE_LIMIT, GATEWAY_HTTP_CLIENT_CERT_CLIENTS: %v %+v %q", err, c.HTTP.RateLimit, c.HTTP.ClientCertClients)
 	}
 
 	var errs []string

@@ -229,3 +229,49 @@ func problem(w http.ResponseWriter, r *http.Request, status int, kind, title str
 		"type": "https://egov-gateway.invalid/problems/" + kind, "title": title, "status": status, "instance": r.URL.Path,
 	})
 }
+
+// CertBinding accepts the bearer tokens of some clients only over a connection that presented a
+// verified client certificate: a stolen token alone is then useless. Other clients and the
+// partners' callbacks are not affected.
+type CertBinding struct {
+	tokens []tokenDigest
+}
+
+// NewCertBinding binds the tokens of the named clients (from all clients' tokens); nil when no
+// client is named.
+func NewCertBinding(names []string, clients map[string][]string) *CertBinding {
+	if len(names) == 0 {
+		return nil
+	}
+	b := &CertBinding{}
+	for _, name := range names {
+		for _, t := range clients[name] {
+			b.tokens = append(b.tokens, tokenDigest{name: name, digest: sha256.Sum256([]byte(t))})
+		}
+	}
+	return b
+}
+
+// Wrap answers 401 to a request that carries a bound client's token without a verified client
+// certificate.
+func (b *CertBinding) Wrap(next http.Handler) http.Handler {
+	if b == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+			d := sha256.Sum256([]byte(strings.TrimSpace(h[7:])))
+			bound := 0
+			for _, t := range b.tokens {
+				bound |= subtle.ConstantTimeCompare(d[:], t.digest[:])
+			}
+			if bound == 1 && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="gateway"`)
+				problem(w, r, http.StatusUnauthorized, "client-certificate-required",
+					"This client's token is accepted only with its client certificate")
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,6 +1,8 @@
 package httpguard_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -121,5 +123,37 @@ func TestAllowList(t *testing.T) {
 	}
 	if _, err := httpguard.ParseNets([]string{"10.0.0.0/33"}); err == nil {
 		t.Fatal("a bad CIDR parsed")
+	}
+}
+
+// TestCertBinding: a bound client's token needs a verified client certificate; other tokens and
+// requests without one pass.
+func TestCertBinding(t *testing.T) {
+	t.Parallel()
+	b := httpguard.NewCertBinding([]string{"onestop"}, map[string][]string{"onestop": {"tok-a", "tok-b"}, "ops": {"tok-ops"}})
+	h := b.Wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	verified := &tls.ConnectionState{VerifiedChains: [][]*x509.Certificate{{{}}}}
+	for _, tc := range []struct {
+		token string
+		tls   *tls.ConnectionState
+		want  int
+	}{
+		{"tok-b", nil, http.StatusUnauthorized},
+		{"tok-a", &tls.ConnectionState{}, http.StatusUnauthorized},
+		{"tok-a", verified, http.StatusNoContent},
+		{"tok-ops", nil, http.StatusNoContent},
+		{"", nil, http.StatusNoContent},
+		{"invented", nil, http.StatusNoContent},
+	} {
+		r := request("10.0.0.1:1", tc.token)
+		r.TLS = tc.tls
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != tc.want {
+			t.Errorf("token %q, TLS %v: %d, want %d", tc.token, tc.tls != nil, w.Code, tc.want)
+		}
+	}
+	if httpguard.NewCertBinding(nil, nil) != nil {
+		t.Fatal("no client named must bind nothing")
 	}
 }
