@@ -119,3 +119,36 @@ func FuzzBillHandler(f *testing.F) {
 		}
 	})
 }
+
+// TestConfirmationAmbiguousJSON: a confirmation whose check_sum verifies for the amount
+// encoding/json reads, but which carries the amount twice (another parser reads the other), is
+// refused, as are a zero amount and a missing
+// transaction_id even when their check_sum verifies; nothing reaches the Settler.
+func TestConfirmationAmbiguousJSON(t *testing.T) {
+	t.Parallel()
+	signed := func(amount, ref string) string {
+		c := paygov.ConfirmationCallback{TransactionID: paygov.Text(ref), TransactionCode: "PG1", TransAmount: paygov.Text(amount),
+			PaymentFee: "0", Command: paygov.CommandPay, AdditionFee: "0", Version: paygov.Version, Status: paygov.StatusPaid}
+		c.Sign(contractKey2, contractClient)
+		b, _ := json.Marshal(c)
+		return string(b)
+	}
+	// Signed for 150000, which encoding/json reads (the last key); a parser that keeps the first
+	// key reads 1.
+	full := signed("150000", "LS7Q2K9M00")
+	for name, body := range map[string]string{
+		"amount twice":      strings.Replace(full, `"trans_amount":"150000"`, `"trans_amount":"1","trans_amount":"150000"`, 1),
+		"amount other case": strings.Replace(full, `"trans_amount":"150000"`, `"TRANS_AMOUNT":"1","trans_amount":"150000"`, 1),
+		"zero amount":       signed("0", "LS7Q2K9M00"),
+		"no transaction":    signed("150000", ""),
+	} {
+		rec := &banktest.Recorder{Result: bank.Applied}
+		h := &paygov.ConfirmHandler{ClientID: contractClient, Key2: contractKey2, Settler: rec, Observer: &banktest.Observer{}}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/v1/callbacks/paygov/confirm", strings.NewReader(body)))
+		var reply paygov.ConfirmationReply
+		if err := json.Unmarshal(w.Body.Bytes(), &reply); err != nil || reply.ReturnCode != paygov.ReturnError || len(rec.Settlements()) != 0 {
+			t.Errorf("%s: %s, %d settlements", name, w.Body.String(), len(rec.Settlements()))
+		}
+	}
+}

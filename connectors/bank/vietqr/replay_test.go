@@ -184,3 +184,36 @@ func TestNotificationRolledSecret(t *testing.T) {
 		t.Fatalf("%d settlements, want 2", n)
 	}
 }
+
+// TestNotificationAmbiguousJSON: a signed notification that repeats a key (in any case), nests
+// too deeply or carries a second document is malformed, and nothing reaches the Settler; with a
+// repeated amount, encoding/json alone would have settled the last value.
+func TestNotificationAmbiguousJSON(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2025, 1, 10, 7, 52, 30, 0, time.UTC)
+	rec := &banktest.Recorder{Result: bank.Applied}
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/callbacks/bank/{bank}/transactions", &vietqr.NotificationHandler{
+		Banks:   map[string]vietqr.BankConfig{"vietcombank": {Secret: fuzzBankSecret, Accounts: []vietqr.Account{contractAccount}}},
+		Settler: rec, Observer: &banktest.Observer{}, Window: 5 * time.Minute, Now: func() time.Time { return now }})
+	good := string(movement(contractAccount.Number, 150000, "credit", "LS7Q2K9M00 chuyen tien"))
+	for name, body := range map[string]string{
+		"amount twice":      strings.Replace(good, `"amount":150000`, `"amount":1,"amount":150000`, 1),
+		"amount other case": strings.Replace(good, `"amount":150000`, `"amount":1,"AMOUNT":150000`, 1),
+		"nested":            strings.Replace(good, `"amount":150000`, `"amount":150000,"x":[[[[[[[[[]]]]]]]]]`, 1),
+		"two documents":     good + good,
+	} {
+		if !strings.Contains(body, "150000") || body == good {
+			t.Fatalf("%s: the case did not change the body", name)
+		}
+		if got := sendSigned(t, mux, now.Unix(), vietqr.SignNotification(fuzzBankSecret, now.Unix(), []byte(body)), []byte(body)); got != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", name, got)
+		}
+	}
+	if n := len(rec.Settlements()); n != 0 {
+		t.Fatalf("%d settlements from ambiguous notifications", n)
+	}
+	if got := sendSigned(t, mux, now.Unix(), vietqr.SignNotification(fuzzBankSecret, now.Unix(), []byte(good)), []byte(good)); got != http.StatusOK {
+		t.Fatalf("the plain notification: %d", got)
+	}
+}
