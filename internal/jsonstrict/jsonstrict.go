@@ -6,10 +6,12 @@
 package jsonstrict
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // Errors returned, wrapped, by Check.
@@ -22,27 +24,36 @@ var (
 type frame struct {
 	object    bool
 	expectKey bool
-	keys      []string
-	set       map[string]struct{}
+	// start is where this object's keys begin in the shared key list; set replaces the list
+	// for an object with many keys.
+	start int
+	set   map[string]struct{}
 }
+
+// linearKeys is how many keys an object compares one by one before it switches to a map.
+const linearKeys = 32
 
 // Check reports the first duplicate key or a nesting deeper than maxDepth (objects and arrays
 // count alike). Keys are compared as encoding/json matches them to struct fields: after
 // unescaping and without regard to case, so "amount", "\u0061mount" and "AMOUNT" are one key.
-// For bytes that are not JSON it may return ErrSyntax or nil; decode them to know.
+// For bytes that are not JSON it may return ErrSyntax or nil; decode them to know. It allocates
+// nothing for the usual body (unescaped keys, small objects).
 func Check(data []byte, maxDepth int) error {
-	var stack []frame
+	var stackBuf [16]frame
+	var keysBuf [64][]byte
+	stack, keys := stackBuf[:0], keysBuf[:0]
 	for i := 0; i < len(data); i++ {
 		switch c := data[i]; c {
 		case '{', '[':
 			if len(stack) >= maxDepth {
 				return fmt.Errorf("%w: more than %d levels", ErrTooDeep, maxDepth)
 			}
-			stack = append(stack, frame{object: c == '{', expectKey: c == '{'})
+			stack = append(stack, frame{object: c == '{', expectKey: c == '{', start: len(keys)})
 		case '}', ']':
 			if len(stack) == 0 || stack[len(stack)-1].object != (c == '}') {
 				return ErrSyntax
 			}
+			keys = keys[:stack[len(stack)-1].start]
 			stack = stack[:len(stack)-1]
 		case ',':
 			if len(stack) > 0 && stack[len(stack)-1].object {
@@ -64,55 +75,64 @@ func Check(data []byte, maxDepth int) error {
 			}
 			f := &stack[len(stack)-1]
 			f.expectKey = false
-			key := string(data[start+1 : i])
+			key := data[start+1 : i]
 			if escaped {
-				if err := json.Unmarshal(data[start:i+1], &key); err != nil {
+				var k string
+				if err := json.Unmarshal(data[start:i+1], &k); err != nil {
 					return ErrSyntax
 				}
+				key = []byte(k)
 			}
-			if f.seen(fold(key)) {
-				return fmt.Errorf("%w %s", ErrDuplicateKey, printable(key))
+			dup := false
+			keys, dup = f.add(keys, key)
+			if dup {
+				return fmt.Errorf("%w %s", ErrDuplicateKey, printable(string(key)))
 			}
 		}
 	}
 	return nil
 }
 
-// seen records key and reports whether the object already had it: a slice for the usual few
-// keys, a map past sixteen.
-func (f *frame) seen(key string) bool {
+// add records key in the object and reports whether the object already had it.
+func (f *frame) add(keys [][]byte, key []byte) ([][]byte, bool) {
 	if f.set != nil {
-		if _, ok := f.set[key]; ok {
-			return true
+		k := fold(string(key))
+		if _, ok := f.set[k]; ok {
+			return keys, true
 		}
-		f.set[key] = struct{}{}
-		return false
+		f.set[k] = struct{}{}
+		return keys, false
 	}
-	for _, k := range f.keys {
-		if k == key {
-			return true
+	for _, k := range keys[f.start:] {
+		if bytes.EqualFold(k, key) {
+			return keys, true
 		}
 	}
-	f.keys = append(f.keys, key)
-	if len(f.keys) > 16 {
-		f.set = make(map[string]struct{}, 32)
-		for _, k := range f.keys {
-			f.set[k] = struct{}{}
+	keys = append(keys, key)
+	if len(keys)-f.start > linearKeys {
+		f.set = make(map[string]struct{}, 2*linearKeys)
+		for _, k := range keys[f.start:] {
+			f.set[fold(string(k))] = struct{}{}
 		}
-		f.keys = nil
+		keys = keys[:f.start]
 	}
-	return false
+	return keys, false
 }
 
-// fold maps the keys encoding/json takes for the same field to one string: upper-casing first
-// brings the long s (U+017F) to S, lower-casing then brings the Kelvin sign (U+212A) to k.
+// fold maps the keys bytes.EqualFold (and so encoding/json) takes for one another to one
+// string: every rune becomes the smallest of its case-folding orbit ("K", "k" and the Kelvin sign
+// become "K"; "S", "s" and the long s become "S").
 func fold(key string) string {
-	for i := 0; i < len(key); i++ {
-		if c := key[i]; c >= 0x80 || ('A' <= c && c <= 'Z') {
-			return strings.ToLower(strings.ToUpper(key))
+	var b strings.Builder
+	b.Grow(len(key))
+	for _, r := range key {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
 		}
+		b.WriteRune(m)
 	}
-	return key
+	return b.String()
 }
 
 // printable quotes a short plain key for an error message; any other key is not repeated.

@@ -42,16 +42,30 @@ func TestCheck(t *testing.T) {
 		keys += `"k` + string(rune('a'+i%26)) + string(rune('a'+i/26)) + `":1,`
 	}
 	if err := jsonstrict.Check([]byte(keys+`"kab":2}`), 32); !errors.Is(err, jsonstrict.ErrDuplicateKey) {
-		t.Errorf("a duplicate past the sixteenth key: %v", err)
+		t.Errorf("a duplicate past the thirty-second key: %v", err)
+	}
+	if err := jsonstrict.Check([]byte(keys+`"KAB":2}`), 32); !errors.Is(err, jsonstrict.ErrDuplicateKey) {
+		t.Errorf("a duplicate in another case past the thirty-second key: %v", err)
+	}
+	if err := jsonstrict.Check([]byte(keys+`"\u212azz":2,"ka\u017f":3}`), 32); err != nil {
+		t.Errorf("distinct keys past the thirty-second key: %v", err)
+	}
+	if err := jsonstrict.Check([]byte(keys+`"\u212aab":2}`), 32); !errors.Is(err, jsonstrict.ErrDuplicateKey) {
+		t.Errorf("the Kelvin sign past the thirty-second key: %v", err)
+	}
+	nested := `{"a":{"a":1},"b":{"a":2},"a2":[{"a":1,"b":2},{"a":1}]}`
+	if err := jsonstrict.Check([]byte(nested), 32); err != nil {
+		t.Errorf("the same key in sibling objects: %v", err)
 	}
 }
 
-// duplicateByTokens is the reference: encoding/json's tokenizer and a set per object.
+// duplicateByTokens is the reference: encoding/json's tokenizer, and keys compared pairwise with
+// strings.EqualFold, as encoding/json matches them to fields.
 func duplicateByTokens(data []byte) (dup bool, depth int, ok bool) {
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.UseNumber()
 	type obj struct {
-		keys      map[string]bool
+		keys      []string
 		expectKey bool
 	}
 	var stack []*obj
@@ -72,7 +86,7 @@ func duplicateByTokens(data []byte) (dup bool, depth int, ok bool) {
 					stack[len(stack)-1].expectKey = true
 				}
 				if v == '{' {
-					stack = append(stack, &obj{keys: map[string]bool{}, expectKey: true})
+					stack = append(stack, &obj{expectKey: true})
 				} else {
 					stack = append(stack, nil)
 				}
@@ -87,11 +101,12 @@ func duplicateByTokens(data []byte) (dup bool, depth int, ok bool) {
 			if len(stack) > 0 && stack[len(stack)-1] != nil {
 				o := stack[len(stack)-1]
 				if o.expectKey {
-					k := strings.ToLower(strings.ToUpper(v))
-					if o.keys[k] {
-						dup = true
+					for _, k := range o.keys {
+						if strings.EqualFold(k, v) {
+							dup = true
+						}
 					}
-					o.keys[k] = true
+					o.keys = append(o.keys, v)
 					o.expectKey = false
 					continue
 				}
