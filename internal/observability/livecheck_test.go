@@ -54,6 +54,8 @@ var (
 		"GatewayIngestErrorRatio", "GatewayTargetDown", "GatewayPortalSyncFailing",
 		"GatewayPaymentCallbacksRejected", "GatewayReconciliationMismatches", "GatewayPaymentStatusQueriesFailing",
 		"GatewayPaymentsPendingTooLong", "GatewayPortalNotSyncedBeforeDeadline",
+		"GatewayDeliveriesFailing", "GatewayPostalTrackingFailing", "GatewayPortalDrift",
+		"GatewayPortalSubmissionsNotAcknowledged", "GatewayCatalogRefreshFailing", "GatewayEvidenceRecordsLost",
 	}
 	expectQuiet = []string{"GatewayOldestPendingTooOld", "GatewayRetryOverdue"}
 )
@@ -69,7 +71,15 @@ var (
 //   - a second gateway target that does not answer;
 //   - a VNPay payment paid through the sandbox, one VNPay cannot be asked about (its status query
 //     answers 503) and that stays pending past its (short) time to live and grace, forged IPNs
-//     until the end, and a reconciliation of today that finds a VNPay transaction no payment has.
+//     until the end, and a reconciliation of today that finds a VNPay transaction no payment has;
+//   - VNPost failing from the start, then three results ordered for home delivery: one walked by
+//     the sandbox to delivered, one to delivery failed and returning, one to pickup failed; then
+//     VNPost failing again until the end (tracking polls fail; delivery requests are parked);
+//   - a dossier update the portal drops, found by today's drift report, then re-synced;
+//   - a catalogue refresh that gets a truncated procedures catalogue;
+//   - a dossier submitted on the national portal while the one-stop system is down (queued, its
+//     notification parked, never acknowledged);
+//   - a callback answered while Redis is unreachable, whose evidence record is lost.
 //
 // Prometheus scrapes every second and evaluates a copy of the rules whose `for:` is 1 s. Once the
 // expected alerts fire, every panel query of every committed dashboard (with $__rate_interval set
@@ -89,7 +99,15 @@ func TestLiveCheck(t *testing.T) {
 	cfg.Retry.Schedule = []time.Duration{30 * time.Second, time.Minute}
 	cfg.Partners = map[string]config.PartnerConfig{
 		routing.PartnerPortal: {BreakerFailures: 3, BreakerOpenFor: 2 * time.Second},
+		routing.PartnerPostal: {BreakerFailures: 3, BreakerOpenFor: time.Second},
+		// A notification parked for the one-stop system stays parked for the whole check.
+		routing.PartnerOnestop: {RetrySchedule: []time.Duration{10 * time.Minute}},
 	}
+	// Tracking is polled five times a second; national submissions are polled too.
+	cfg.Postal.PollInterval = 200 * time.Millisecond
+	cfg.Postal.PollTimeout = 3 * time.Second
+	cfg.Portal.Agencies = config.DevAgencies
+	cfg.Portal.Submissions.Interval = 500 * time.Millisecond
 	// Payments without a callback are asked about at once and then often.
 	cfg.Payments.QueryAfter = 200 * time.Millisecond
 	cfg.Payments.QueryInterval = 300 * time.Millisecond
@@ -101,8 +119,12 @@ func TestLiveCheck(t *testing.T) {
 	cfg.Payments.ExpireGrace = time.Second
 	gw := apptest.Start(t, cfg)
 	portalFaults := gw.Sandboxes.Portal.Faults()
+	vnpostFailing(gw)
 
 	prom := startPrometheus(t, promBin, gw.AdminAddr())
+	// Prometheus holds every counter at its start value before the scenario moves it: increase()
+	// over an alert's long window then counts what the scenario did, not nothing.
+	prom.waitForScrapes(t, gw.AdminAddr(), 2)
 
 	// 1. Healthy traffic that syncs.
 	for i := 1; i <= 3; i++ {
@@ -128,6 +150,13 @@ func TestLiveCheck(t *testing.T) {
 	}
 	waitCounter(t, gw, "gateway_reconciliation_runs_total", nil, 1)
 
+	// 1c. Postal delivery, the drift report and a re-sync, a broken catalogue, a national
+	// submission that cannot be delivered (livecheck_flows_test.go).
+	liveDeliveries(t, gw)
+	liveDriftAndResync(t, gw, day)
+	liveCatalogRefresh(t, gw)
+	liveSubmission(t, gw)
+
 	// 2. Redis goes away for a moment: ingest answers 503 (nothing stored) and so does /readyz;
 	// then it comes back and the gateway recovers without a restart.
 	proxy.cut()
@@ -138,6 +167,7 @@ func TestLiveCheck(t *testing.T) {
 	if code, _ := apptest.Do(t, http.MethodGet, gw.Admin+"/readyz", "", "", ""); code != http.StatusServiceUnavailable {
 		t.Fatalf("readyz while Redis is unreachable: %d, want 503", code)
 	}
+	liveEvidenceLost(t, gw)
 	proxy.restore()
 	apptest.Eventually(t, 15*time.Second, "ready again once Redis is back", func() bool {
 		code, _ := apptest.Do(t, http.MethodGet, gw.Admin+"/readyz", "", "", "")
@@ -345,8 +375,8 @@ func waitCounter(t *testing.T, gw *apptest.Gateway, name string, labels map[stri
 }
 
 // keepTraffic sends a steady mix of requests until the returned function is called: valid events
-// for new dossiers (the portal being down, they fail and are parked), invalid events, forged VNPay
-// IPNs, dossier reads and admin calls. Errors are ignored: the checks judge what the metrics show.
+// for new dossiers (the portal being down, they fail and are parked), delivery requests (VNPost
+// failing, they are parked too), invalid events, forged VNPay IPNs, dossier reads and admin calls. Errors are ignored: the checks judge what the metrics show.
 func keepTraffic(gw *apptest.Gateway) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -381,6 +411,10 @@ func keepTraffic(gw *apptest.Gateway) (stop func()) {
 			ev, _ := json.Marshal(statusEvent(fmt.Sprintf("live-traffic-%d", i), dossierCode(100+i), 1, 1))
 			send(http.MethodPost, gw.API+"/v1/events", config.DemoClientToken, "application/cloudevents+json", string(ev))
 			sendForgedIPN(ctx, client, gw)
+			if i%2 == 0 {
+				ev, _ := json.Marshal(deliveryEvent(fmt.Sprintf("live-traffic-delivery-%d", i), dossierCode(500+i)))
+				send(http.MethodPost, gw.API+"/v1/events", config.DemoClientToken, "application/cloudevents+json", string(ev))
+			}
 			if i%3 == 0 {
 				send(http.MethodPost, gw.API+"/v1/events", config.DemoClientToken, "application/cloudevents+json", `{"specversion":"1.0"}`)
 			}
