@@ -57,6 +57,12 @@ func (p *Payments) Create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := jsonstrict.Check(body, maxJSONDepth); err != nil && !errors.Is(err, jsonstrict.ErrSyntax) {
+		// As for any invalid body, a key already used is answered as such first.
+		if used, uerr := p.Service.KeyUsed(r.Context(), clientFrom(r.Context()), key); uerr == nil && used {
+			p.Metrics.RequestRejected("", bank.ReasonIdempotencyConflict)
+			writeProblem(w, r, http.StatusConflict, "idempotency-conflict", "The Idempotency-Key was used with a different body", "", nil)
+			return
+		}
 		p.Metrics.RequestRejected("", bank.ReasonInvalidInput)
 		writeProblem(w, r, http.StatusBadRequest, "invalid-input", "The body is ambiguous JSON", err.Error(), nil)
 		return
