@@ -299,7 +299,7 @@ func portalSync() board {
 					q(fmt.Sprintf(`sum by (outcome) (rate(gateway_handler_outcomes_total{handler="dossier_status_to_portal"}[%s]))`, ri), "{{outcome}}")),
 				ts("Failing portal calls (share)", units.PercentUnit, "Transient and breaker-refused calls over all calls not paused or cancelled: the signal of GatewayPortalSyncFailing.",
 					q(fmt.Sprintf(`sum(rate(%[1]s, outcome=~"transient_error|breaker_open"}[%[2]s])) / sum(rate(%[1]s, outcome=~"ok|transient_error|permanent_error|breaker_open"}[%[2]s]))`, portalCalls, ri), "failing")),
-				ts("Portal calls by operation and outcome", units.RequestsPerSecond, "login, lookup_dossier, sync_dossier (DongBoHoSoMC), add_progress (CapNhatTienDoHoSoMC).",
+				ts("Portal calls by operation and outcome", units.RequestsPerSecond, "login, lookup_dossier, sync_dossier (DongBoHoSoMC), add_progress (CapNhatTienDoHoSoMC), fetch_submissions and ack_submission (national submissions), fetch_catalog (catalogues).",
 					q(fmt.Sprintf(`sum by (operation, outcome) (rate(%s}[%s]))`, portalCalls, ri), "{{operation}} {{outcome}}")),
 				ts("Portal latency by operation (p95)", units.Seconds, "95th percentile of call latency per portal operation.",
 					q(fmt.Sprintf(`histogram_quantile(0.95, sum by (le, operation) (rate(gateway_partner_call_duration_seconds_bucket{partner="dvcqg"}[%s])))`, ri), "{{operation}}")),
