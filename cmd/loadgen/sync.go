@@ -10,6 +10,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -36,6 +38,7 @@ type syncOptions struct {
 	producers int
 	readBatch int
 	backlog   bool
+	drain     bool
 	timeout   time.Duration
 	profile   string
 }
@@ -81,6 +84,7 @@ func (o *syncOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.producers, "producers", 16, "goroutines sending the events")
 	fs.IntVar(&o.readBatch, "read-batch", 100, "entries per XREADGROUP of the baseline's consumers")
 	fs.BoolVar(&o.backlog, "backlog", false, "fill the backlog first (portal paused), then time the drain")
+	fs.BoolVar(&o.drain, "drain", true, "with -backlog: drain it (false: only fill it and read the RSS; no baseline, no ratio)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up on a phase after this long")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of the gateway phase's timed part to `FILE`")
 }
@@ -162,7 +166,10 @@ func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
 	}
 	defer sb.stop()
 
-	if res.Baseline, err = o.baselinePhase(ctx, e, rdb, sb); err != nil {
+	fillOnly := o.backlog && !o.drain
+	if fillOnly {
+		fmt.Fprintln(e.progress, "baseline: skipped (-drain=false measures the gateway's memory with a parked backlog only)")
+	} else if res.Baseline, err = o.baselinePhase(ctx, e, rdb, sb); err != nil {
 		return nil, fmt.Errorf("baseline: %w", err)
 	}
 	res.Baseline.PartnerConnections = sb.accepted.Swap(0)
@@ -194,7 +201,7 @@ func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
 	fmt.Fprintf(e.out, "  ratio %.3f (goal ≥ %.1f): %s\n", res.Ratio, syncMinRatio, res.Verdict)
 	var errs []error
 	for _, p := range []syncPhase{res.Baseline, res.Gateway} {
-		if p.AtPortal != o.events {
+		if p.AtPortal != o.events && !fillOnly {
 			errs = append(errs, fmt.Errorf("the portal shows %d of %d events", p.AtPortal, o.events))
 		}
 	}
@@ -623,9 +630,16 @@ func (o *syncOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 		if err := waitParked(ctx, rdb, gws[0], o.events); err != nil {
 			return ph, err
 		}
+		// What the process holds, not garbage the runtime has yet to give back.
+		runtime.GC()
+		debug.FreeOSMemory()
 		parked = residentBytes()
-		fmt.Fprintf(e.progress, "gateway: %d events parked, RSS %.1f MiB (idle %.1f); resuming the portal\n",
+		fmt.Fprintf(e.progress, "gateway: %d events parked, RSS %.1f MiB (idle %.1f)\n",
 			o.events, float64(parked)/(1<<20), float64(idle)/(1<<20))
+		if !o.drain {
+			ph = syncPhase{RSSIdleMiB: round(float64(idle)/(1<<20), 1), RSSBacklogMiB: round(float64(parked)/(1<<20), 1)}
+			return ph, nil
+		}
 		startProfile()
 		m = startMeter()
 		if err := pauses.Resume(ctx, routing.PartnerPortal, "loadgen", "backlog run"); err != nil {
