@@ -65,41 +65,29 @@ func (c Config) Validate() error {
 	if c.Password == "" {
 		errs = append(errs, errors.New("myvnpost: password is empty"))
 	}
-	if c.Resolver == nil {
-		errs = append(errs, errors.New("myvnpost: address resolver is nil"))
-	}
-	if c.PageSize < 0 || c.PageSize > 1000 {
-		errs = append(errs, errors.New("myvnpost: page size must be within 0..1000"))
-	}
+	errs = append(errs, dialect.CheckShared("myvnpost", c.Resolver, c.PageSize)...)
 	return errors.Join(errs...)
 }
 
 // Client is the MyVNPost dialect. It is safe for concurrent use.
 type Client struct {
 	cfg    Config
-	http   *partnerhttp.Client
-	tokens *token.Cache
+	caller dialect.Caller
 }
 
 var _ postal.Postal = (*Client)(nil)
 
 // New builds the dialect on the partner's HTTP client, through which every call goes.
 func New(cfg Config, c *partnerhttp.Client) (*Client, error) {
-	err := cfg.Validate()
-	if c == nil {
-		err = errors.Join(err, errors.New("myvnpost: partner HTTP client is nil"))
-	}
-	if err != nil {
+	if err := dialect.Build("myvnpost", cfg.Validate(), c, &cfg.PageSize, &cfg.RenewBefore); err != nil {
 		return nil, err
 	}
-	if cfg.PageSize == 0 {
-		cfg.PageSize = 100
+	cl := &Client{cfg: cfg}
+	cl.caller = dialect.Caller{
+		HTTP: c, Tokens: token.New(cl.login, cfg.RenewBefore, cfg.Now), Login: "logging in",
+		Authorize: func(r *resty.Request, tok string) *resty.Request { return r.SetHeader("token", tok) },
+		Refine:    unknownOrder, Malformed: errMalformed,
 	}
-	if cfg.RenewBefore == 0 {
-		cfg.RenewBefore = 2 * time.Minute
-	}
-	cl := &Client{cfg: cfg, http: c}
-	cl.tokens = token.New(cl.login, cfg.RenewBefore, cfg.Now)
 	return cl, nil
 }
 
@@ -223,16 +211,12 @@ func fromReply(number string, rep orderReply) (postal.Created, error) {
 // Records that cannot be read (an unknown status, a bad time, no order number) are skipped; the
 // cursor still moves past them, so one bad record never blocks the others.
 func (c *Client) Track(ctx context.Context, cursor string) ([]postal.Event, string, error) {
-	var after int64
-	if cursor != "" {
-		n, err := strconv.ParseInt(cursor, 10, 64)
-		if err != nil || n < 0 || strconv.FormatInt(n, 10) != cursor {
-			return nil, cursor, failure.MarkPermanent(fmt.Errorf("tracking cursor %q: want a non-negative record id", cursor))
-		}
-		after = n
+	after, err := dialect.ParseCursor(cursor)
+	if err != nil {
+		return nil, cursor, err
 	}
 	var rep trackingReply
-	err := c.call(ctx, OpTracking, func(r *resty.Request) (*resty.Response, error) {
+	err = c.call(ctx, OpTracking, func(r *resty.Request) (*resty.Response, error) {
 		return r.SetQueryParams(map[string]string{
 			"lastId": strconv.FormatInt(after, 10), "pageSize": strconv.Itoa(c.cfg.PageSize),
 		}).Get(pathTracking)
@@ -240,23 +224,7 @@ func (c *Client) Track(ctx context.Context, cursor string) ([]postal.Event, stri
 	if err != nil {
 		return nil, cursor, fmt.Errorf("polling tracking: %w", err)
 	}
-	events := make([]postal.Event, 0, len(rep.Items))
-	last := after
-	for _, it := range rep.Items {
-		if it.ID <= last {
-			continue // out of order or repeated: never go back
-		}
-		last = it.ID
-		ev, ok := toEvent(it)
-		if !ok {
-			continue
-		}
-		events = append(events, ev)
-	}
-	next := cursor
-	if last > after {
-		next = strconv.FormatInt(last, 10)
-	}
+	events, next := dialect.Events(rep.Items, cursor, after, func(it trackingItem) int64 { return it.ID }, toEvent)
 	return events, next, nil
 }
 
@@ -307,38 +275,23 @@ func (c *Client) Cancel(ctx context.Context, number string) error {
 	return nil
 }
 
-// call runs one authenticated call and decodes a 2xx body into out. A 401 renews the token and
-// repeats the call once.
+// call runs one authenticated call and decodes a 2xx body into out (dialect.Caller).
 func (c *Client) call(ctx context.Context, op string, send func(*resty.Request) (*resty.Response, error), out any) error {
-	for attempt := 1; ; attempt++ {
-		tok, err := c.tokens.Get(ctx)
-		if err != nil {
-			return fmt.Errorf("logging in: %w", err)
-		}
-		resp, err := c.http.Do(ctx, op, func(r *resty.Request) (*resty.Response, error) {
-			return send(r.SetHeader("token", tok).SetHeader("Accept", "application/json"))
-		})
-		if dialect.Status(err) == http.StatusNotFound && resp != nil {
-			var body struct {
-				Code string `json:"code"`
-			}
-			if json.Unmarshal(resp.Body(), &body) == nil && body.Code == codeNotFound {
-				return fmt.Errorf("%w: %w", errUnknownOrder, err)
-			}
-		}
-		err = dialect.Classify(err)
-		if errors.Is(err, dialect.ErrAuth) && attempt == 1 {
-			c.tokens.Invalidate(tok)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(resp.Body(), out); err != nil {
-			return fmt.Errorf("decoding %s reply: %w", op, errMalformed)
-		}
+	return c.caller.Call(ctx, op, send, out)
+}
+
+// unknownOrder recognises the partner's own "no such order" in a 404 answer.
+func unknownOrder(resp *resty.Response, err error) error {
+	if dialect.Status(err) != http.StatusNotFound || resp == nil {
 		return nil
 	}
+	var body struct {
+		Code string `json:"code"`
+	}
+	if json.Unmarshal(resp.Body(), &body) == nil && body.Code == codeNotFound {
+		return fmt.Errorf("%w: %w", errUnknownOrder, err)
+	}
+	return nil
 }
 
 // login obtains a token. Every refusal stays transient (401 and 403 included): an operator must
@@ -348,7 +301,7 @@ func (c *Client) login(ctx context.Context) (token.Token, error) {
 	if err != nil {
 		return token.Token{}, err
 	}
-	resp, err := c.http.Do(ctx, OpLogin, func(r *resty.Request) (*resty.Response, error) {
+	resp, err := c.caller.HTTP.Do(ctx, OpLogin, func(r *resty.Request) (*resty.Response, error) {
 		return r.SetHeader("Content-Type", "application/json").SetBody(payload).Post(pathLogin)
 	})
 	if err != nil {

@@ -66,41 +66,29 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("ngsp: %s is empty", f.name))
 		}
 	}
-	if c.Resolver == nil {
-		errs = append(errs, errors.New("ngsp: address resolver is nil"))
-	}
-	if c.PageSize < 0 || c.PageSize > 1000 {
-		errs = append(errs, errors.New("ngsp: page size must be within 0..1000"))
-	}
+	errs = append(errs, dialect.CheckShared("ngsp", c.Resolver, c.PageSize)...)
 	return errors.Join(errs...)
 }
 
 // Client is the NGSP dialect. It is safe for concurrent use.
 type Client struct {
 	cfg    Config
-	http   *partnerhttp.Client
-	tokens *token.Cache
+	caller dialect.Caller
 }
 
 var _ postal.Postal = (*Client)(nil)
 
 // New builds the dialect on the partner's HTTP client, through which every call goes.
 func New(cfg Config, c *partnerhttp.Client) (*Client, error) {
-	err := cfg.Validate()
-	if c == nil {
-		err = errors.Join(err, errors.New("ngsp: partner HTTP client is nil"))
-	}
-	if err != nil {
+	if err := dialect.Build("ngsp", cfg.Validate(), c, &cfg.PageSize, &cfg.RenewBefore); err != nil {
 		return nil, err
 	}
-	if cfg.PageSize == 0 {
-		cfg.PageSize = 100
+	cl := &Client{cfg: cfg}
+	cl.caller = dialect.Caller{
+		HTTP: c, Tokens: token.New(cl.fetchToken, cfg.RenewBefore, cfg.Now), Login: "obtaining token",
+		Authorize: func(r *resty.Request, tok string) *resty.Request { return r.SetHeader("Authorization", "Bearer "+tok) },
+		Malformed: errMalformed,
 	}
-	if cfg.RenewBefore == 0 {
-		cfg.RenewBefore = 2 * time.Minute
-	}
-	cl := &Client{cfg: cfg, http: c}
-	cl.tokens = token.New(cl.fetchToken, cfg.RenewBefore, cfg.Now)
 	return cl, nil
 }
 
@@ -159,7 +147,7 @@ func (c *Client) toWire(p dialect.Order) createRequest {
 
 // statusError turns a reply Status other than success into a classified error.
 func (c *Client) statusError(op string, status int) error {
-	pe := &failure.ProtocolError{Partner: c.http.Partner(), Operation: op, Code: strconv.Itoa(status)}
+	pe := &failure.ProtocolError{Partner: c.caller.HTTP.Partner(), Operation: op, Code: strconv.Itoa(status)}
 	switch status {
 	case statusNotFound:
 		return failure.MarkPermanent(fmt.Errorf("%w: %w", postal.ErrNotFound, pe))
@@ -201,16 +189,12 @@ func (c *Client) lookup(ctx context.Context, number string) (postal.Created, err
 // Records that cannot be read (an unknown StatusCode, a bad EventTime, no OrderNumber) are
 // skipped; the cursor still moves past them.
 func (c *Client) Track(ctx context.Context, cursor string) ([]postal.Event, string, error) {
-	var after int64
-	if cursor != "" {
-		n, err := strconv.ParseInt(cursor, 10, 64)
-		if err != nil || n < 0 || strconv.FormatInt(n, 10) != cursor {
-			return nil, cursor, failure.MarkPermanent(fmt.Errorf("tracking cursor %q: want a non-negative record id", cursor))
-		}
-		after = n
+	after, err := dialect.ParseCursor(cursor)
+	if err != nil {
+		return nil, cursor, err
 	}
 	var recs []record
-	err := c.call(ctx, OpTracking, func(r *resty.Request) (*resty.Response, error) {
+	err = c.call(ctx, OpTracking, func(r *resty.Request) (*resty.Response, error) {
 		return r.SetQueryParams(map[string]string{
 			"CustomerCode": c.cfg.CustomerCode, "pagesize": strconv.Itoa(c.cfg.PageSize), "lastId": strconv.FormatInt(after, 10),
 		}).Get(pathTracking)
@@ -218,21 +202,7 @@ func (c *Client) Track(ctx context.Context, cursor string) ([]postal.Event, stri
 	if err != nil {
 		return nil, cursor, fmt.Errorf("polling tracking: %w", err)
 	}
-	events := make([]postal.Event, 0, len(recs))
-	last := after
-	for _, rec := range recs {
-		if rec.ID <= last {
-			continue
-		}
-		last = rec.ID
-		if ev, ok := toEvent(rec); ok {
-			events = append(events, ev)
-		}
-	}
-	next := cursor
-	if last > after {
-		next = strconv.FormatInt(last, 10)
-	}
+	events, next := dialect.Events(recs, cursor, after, func(rec record) int64 { return rec.ID }, toEvent)
 	return events, next, nil
 }
 
@@ -271,39 +241,22 @@ func (c *Client) Cancel(ctx context.Context, number string) error {
 	return nil
 }
 
-// call runs one authenticated call and decodes a 2xx body into out; a reply object must carry a
-// Status. A 401 renews the token and repeats the call once.
+// call runs one authenticated call and decodes a 2xx body into out (dialect.Caller); a reply
+// object must carry a Status.
 func (c *Client) call(ctx context.Context, op string, send func(*resty.Request) (*resty.Response, error), out any) error {
-	for attempt := 1; ; attempt++ {
-		tok, err := c.tokens.Get(ctx)
-		if err != nil {
-			return fmt.Errorf("obtaining token: %w", err)
-		}
-		resp, err := c.http.Do(ctx, op, func(r *resty.Request) (*resty.Response, error) {
-			return send(r.SetHeader("Authorization", "Bearer "+tok).SetHeader("Accept", "application/json"))
-		})
-		err = dialect.Classify(err)
-		if errors.Is(err, dialect.ErrAuth) && attempt == 1 {
-			c.tokens.Invalidate(tok)
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if err := json.Unmarshal(resp.Body(), out); err != nil {
-			return fmt.Errorf("decoding %s reply: %w", op, errMalformed)
-		}
-		if rep, ok := out.(*reply); ok && rep.Status == nil {
-			return fmt.Errorf("decoding %s reply: Status missing: %w", op, errMalformed)
-		}
-		return nil
+	if err := c.caller.Call(ctx, op, send, out); err != nil {
+		return err
 	}
+	if rep, ok := out.(*reply); ok && rep.Status == nil {
+		return fmt.Errorf("decoding %s reply: Status missing: %w", op, errMalformed)
+	}
+	return nil
 }
 
 // fetchToken runs the client credentials grant. Every refusal stays transient: an operator must
 // fix the client, and the shipments waiting must survive until then.
 func (c *Client) fetchToken(ctx context.Context) (token.Token, error) {
-	resp, err := c.http.Do(ctx, OpToken, func(r *resty.Request) (*resty.Response, error) {
+	resp, err := c.caller.HTTP.Do(ctx, OpToken, func(r *resty.Request) (*resty.Response, error) {
 		return r.SetBasicAuth(c.cfg.ClientID, c.cfg.ClientSecret).
 			SetFormData(map[string]string{"grant_type": "client_credentials"}).
 			SetHeader("Accept", "application/json").

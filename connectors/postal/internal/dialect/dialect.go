@@ -1,6 +1,7 @@
 // Package dialect holds what every postal dialect does the same way before and after the wire:
 // checking and normalising an order before any call (phones, order number, administrative codes
-// resolved to postal codes), and reading partnerhttp's errors.
+// resolved to postal codes), settings, the authenticated call with its token and tracking
+// cursor, and reading partnerhttp's errors.
 package dialect
 
 import (
