@@ -134,26 +134,36 @@ var errInvalidCode = errors.New("error_code is neither a string nor a number")
 
 // UnmarshalJSON accepts a JSON string or number; null leaves the code empty.
 func (c *resultCode) UnmarshalJSON(b []byte) error {
+	s, err := textOrNumber(b, errInvalidCode)
+	if err != nil {
+		return err
+	}
+	*c = resultCode(s)
+	return nil
+}
+
+// textOrNumber reads a JSON string (trimmed) or number literal as text; null is "". Anything
+// else is notEither.
+func textOrNumber(b []byte, notEither error) (string, error) {
 	b = bytes.TrimSpace(b)
 	switch {
 	case bytes.Equal(b, []byte("null")):
-		*c = ""
+		return "", nil
 	case len(b) > 0 && b[0] == '"':
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+			return "", err
 		}
-		*c = resultCode(strings.TrimSpace(s))
+		return strings.TrimSpace(s), nil
 	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
-			return err
+			return "", err
 		}
-		*c = resultCode(n.String())
+		return n.String(), nil
 	default:
-		return errInvalidCode
+		return "", notEither
 	}
-	return nil
 }
 
 // canonical folds the spellings of one code together: "00", "0" and 0 are "0"; "01" and 1 are

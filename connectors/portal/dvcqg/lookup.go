@@ -138,24 +138,12 @@ type flexText string
 
 // UnmarshalJSON accepts a string or a number literal.
 func (f *flexText) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case bytes.Equal(b, []byte("null")):
-		*f = ""
-	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexText(strings.TrimSpace(s))
-	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
-		var n json.Number
-		if err := json.Unmarshal(b, &n); err != nil {
-			return err
-		}
-		*f = flexText(n.String())
-	default:
-		return errors.New("neither a string nor a number")
+	s, err := textOrNumber(b, errNotTextOrNumber)
+	if err != nil {
+		return err
 	}
+	*f = flexText(s)
 	return nil
 }
+
+var errNotTextOrNumber = errors.New("neither a string nor a number")
