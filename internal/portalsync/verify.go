@@ -308,40 +308,16 @@ func compare(code string, ours store.SyncedSummary, theirs portal.Dossier, known
 
 // Daily checks the previous day at the time of day at (Vietnam's clock) until ctx ends.
 func (v *Verifier) Daily(ctx context.Context, at time.Duration) {
-	for {
-		next := reconcile.NextRun(v.now(), at)
-		t := time.NewTimer(time.Until(next))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		day := next.AddDate(0, 0, -1)
-		if _, err := v.RunOnce(ctx, day); err != nil && ctx.Err() == nil && v.Log != nil {
-			v.Log.Warn("running the daily portal drift check", "date", day.Format(time.DateOnly), "err", err)
-		}
-	}
+	reconcile.EveryDay(ctx, v.now, at, v.RunOnce, v.Log, "running the daily portal drift check")
 }
 
 // RunOnce runs day unless a replica has taken the day's daily lock before; it reports whether
 // this call ran it. A failed run gives the lock back, so another replica or the next start may
 // try again.
 func (v *Verifier) RunOnce(ctx context.Context, day time.Time) (bool, error) {
-	date := day.In(vntime.Zone).Format(time.DateOnly)
-	lock := v.key(date) + ":daily"
-	ok, err := v.Store.Client.SetNX(ctx, lock, v.now().Format(time.RFC3339), 48*time.Hour).Result()
-	if err != nil {
-		return false, fmt.Errorf("locking daily drift check of %s: %w", date, err)
-	}
-	if !ok {
-		return false, nil
-	}
-	if _, err := v.Run(ctx, day); err != nil {
-		if !errors.Is(err, ErrRunning) {
-			v.Store.Client.Del(context.WithoutCancel(ctx), lock)
-		}
-		return true, err
-	}
-	return true, nil
+	return reconcile.RunLocked(ctx, v.Store.Client, v.key, v.now(), day, "daily drift check", ErrRunning,
+		func(ctx context.Context, day time.Time) error {
+			_, err := v.Run(ctx, day)
+			return err
+		})
 }
