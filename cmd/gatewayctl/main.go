@@ -125,15 +125,11 @@ func dispatch(c client, args []string, stderr io.Writer) error {
 		}
 		return c.do(http.MethodDelete, "/admin/v1/deadletters/"+url.PathEscape(ids[0]), map[string]string{"reason": *reason})
 	case args[0] == "reconcile":
-		fs := flag.NewFlagSet("reconcile", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		date := fs.String("date", time.Now().In(vntime.Zone).AddDate(0, 0, -1).Format(time.DateOnly), "the day, yyyy-mm-dd (Vietnam)")
-		stored := fs.Bool("stored", false, "print the stored report; run nothing")
-		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
-			return errUsage
+		path, stored, err := dayReport("reconcile", "/admin/v1/reconciliation/", "run nothing", args[1:], stderr)
+		if err != nil {
+			return err
 		}
-		path := "/admin/v1/reconciliation/" + url.PathEscape(*date)
-		if *stored {
+		if stored {
 			return c.get(path)
 		}
 		return c.do(http.MethodPost, path, nil)

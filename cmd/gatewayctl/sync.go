@@ -13,8 +13,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"github.com/egov-vn/gateway/internal/vntime"
 )
 
 // syncCmd runs the status reconciliation with the portal and the bulk re-sync:
@@ -28,15 +26,11 @@ func syncCmd(c client, args []string, stderr io.Writer) error {
 	}
 	switch args[0] {
 	case "verify":
-		fs := flag.NewFlagSet("sync verify", flag.ContinueOnError)
-		fs.SetOutput(stderr)
-		date := fs.String("date", time.Now().In(vntime.Zone).AddDate(0, 0, -1).Format(time.DateOnly), "the day, yyyy-mm-dd (Vietnam)")
-		stored := fs.Bool("stored", false, "print the stored report; check nothing")
-		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
-			return errUsage
+		path, stored, err := dayReport("sync verify", "/admin/v1/sync/drift/", "check nothing", args[1:], stderr)
+		if err != nil {
+			return err
 		}
-		path := "/admin/v1/sync/drift/" + url.PathEscape(*date)
-		if *stored {
+		if stored {
 			return c.get(path)
 		}
 		return verifyDay(c, path, stderr)
