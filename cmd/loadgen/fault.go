@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -753,10 +752,8 @@ func (r *faultRun) judge(ctx context.Context, act faultAction, st *phaseStats, v
 func (res *faultResult) report(e *env, v *verdict) error {
 	var b strings.Builder
 	if e.json {
-		enc := json.NewEncoder(&b)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(res); err != nil {
-			return fmt.Errorf("writing report: %w", err)
+		if err := writeJSON(&b, res); err != nil {
+			return err
 		}
 	} else {
 		l := res.Load

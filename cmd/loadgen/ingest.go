@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -26,11 +24,10 @@ const (
 
 // ingestOptions are the ingest scenario's own flags.
 type ingestOptions struct {
-	batch      int
-	dossiers   int
-	target     string
-	consumers  int
-	cpuprofile string
+	batch    int
+	dossiers int
+	target   string
+	gatewayFlags
 }
 
 func newIngest() *scenario {
@@ -49,8 +46,7 @@ func (o *ingestOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.batch, "batch", 1, fmt.Sprintf("events per request (1: one CloudEvent; 2..%d: a batch)", events.MaxBatch))
 	fs.IntVar(&o.dossiers, "dossiers", 1000, "distinct dossier codes the events spread over")
 	fs.StringVar(&o.target, "target", "", "base `URL` of a running gateway (loopback only) to load instead of starting one")
-	fs.IntVar(&o.consumers, "consumers", config.Defaults().Routing.ConsumersPerHandler, "consumers per handler of the in-process gateway")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gateway phase's measured window to `FILE`")
+	o.gatewayFlags.register(fs)
 }
 
 func (o *ingestOptions) validate() error {
@@ -61,9 +57,7 @@ func (o *ingestOptions) validate() error {
 	if o.dossiers < 1 || o.dossiers > 100_000 {
 		errs = append(errs, fmt.Errorf("-dossiers %d is outside 1..100000", o.dossiers))
 	}
-	if o.consumers < 1 || o.consumers > 256 {
-		errs = append(errs, fmt.Errorf("-consumers %d is outside 1..256", o.consumers))
-	}
+	errs = append(errs, checkConsumers(o.consumers))
 	if o.target != "" {
 		if err := checkLoopbackURL("-target", o.target); err != nil {
 			errs = append(errs, err)
@@ -155,19 +149,15 @@ func (o *ingestOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Cli
 	} else {
 		fmt.Fprintf(e.progress, "gateway: external, %s\n", url)
 	}
-	var profile io.Writer // a nil interface without -cpuprofile
-	if o.cpuprofile != "" {
-		f, ferr := os.Create(o.cpuprofile)
-		if ferr != nil {
-			return nil, nil, fmt.Errorf("creating CPU profile: %w", ferr)
-		}
-		defer func() {
-			if cerr := f.Close(); cerr != nil {
-				err = errors.Join(err, fmt.Errorf("writing CPU profile: %w", cerr))
-			}
-		}()
-		profile = f
+	profile, closeProfile, perr := openProfile(o.cpuprofile) // profile: a nil interface without -cpuprofile
+	if perr != nil {
+		return nil, nil, perr
 	}
+	defer func() {
+		if cerr := closeProfile(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	fmt.Fprintf(e.progress, "gateway: warming up %s, measuring %s\n", e.shape.Warmup, e.shape.Duration)
 	p := o.poster(client, url, newEventGen("g"+e.runID, o.dossiers, o.batch))
 	p.token = config.DemoClientToken
@@ -262,17 +252,5 @@ func (r *ingestResult) judge() {
 	if r.Baseline.EventsPerS > 0 {
 		r.Ratio = round(r.Gateway.EventsPerS/r.Baseline.EventsPerS, 3)
 	}
-	verdict := func(ok bool) string {
-		if ok {
-			return "PASS"
-		}
-		return "MISS"
-	}
-	r.Goal = goal{
-		MinRatio:   ingestMinRatio,
-		MaxP99Ms:   ms(ingestMaxP99),
-		Throughput: verdict(r.Ratio >= ingestMinRatio),
-		P99:        verdict(r.Gateway.Requests > 0 && r.Gateway.P99Ms <= ms(ingestMaxP99)),
-	}
-	r.Goal.Verdict = verdict(r.Goal.Throughput == "PASS" && r.Goal.P99 == "PASS")
+	r.Goal = judgeGoal(ingestMinRatio, ingestMaxP99, r.Ratio, r.Gateway)
 }

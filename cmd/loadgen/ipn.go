@@ -11,7 +11,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,8 +39,7 @@ type ipnOptions struct {
 	payments   int
 	duplicates float64
 	bad        float64
-	consumers  int
-	cpuprofile string
+	gatewayFlags
 }
 
 func newIPN() *scenario {
@@ -65,8 +63,7 @@ func (o *ipnOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.payments, "payments", 40000, "VNPay payments created through POST /v1/payments before the load")
 	fs.Float64Var(&o.duplicates, "duplicates", 0.2, "share of IPNs that repeat an IPN already sent")
 	fs.Float64Var(&o.bad, "bad-signatures", 0.1, "share of IPNs with a wrong vnp_SecureHash")
-	fs.IntVar(&o.consumers, "consumers", config.Defaults().Routing.ConsumersPerHandler, "consumers per handler of the in-process gateway")
-	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of the gateway phase's measured window to `FILE`")
+	o.gatewayFlags.register(fs)
 }
 
 func (o *ipnOptions) validate() error {
@@ -77,9 +74,7 @@ func (o *ipnOptions) validate() error {
 	if o.duplicates < 0 || o.bad < 0 || o.duplicates+o.bad > 1 {
 		errs = append(errs, fmt.Errorf("-duplicates %v and -bad-signatures %v must be shares (0..1) that add up to at most 1", o.duplicates, o.bad))
 	}
-	if o.consumers < 1 || o.consumers > 256 {
-		errs = append(errs, fmt.Errorf("-consumers %d is outside 1..256", o.consumers))
-	}
+	errs = append(errs, checkConsumers(o.consumers))
 	return errors.Join(errs...)
 }
 
@@ -415,19 +410,15 @@ func (o *ipnOptions) baselinePhase(ctx context.Context, e *env, rdb *redis.Clien
 }
 
 func (o *ipnOptions) gatewayPhase(ctx context.Context, e *env, client *loadClient, url string, mix *ipnMix) (st *phaseStats, err error) {
-	var profile io.Writer // a nil interface without -cpuprofile
-	if o.cpuprofile != "" {
-		f, ferr := os.Create(o.cpuprofile)
-		if ferr != nil {
-			return nil, fmt.Errorf("creating CPU profile: %w", ferr)
-		}
-		defer func() {
-			if cerr := f.Close(); cerr != nil {
-				err = errors.Join(err, fmt.Errorf("writing CPU profile: %w", cerr))
-			}
-		}()
-		profile = f
+	profile, closeProfile, perr := openProfile(o.cpuprofile) // profile: a nil interface without -cpuprofile
+	if perr != nil {
+		return nil, perr
 	}
+	defer func() {
+		if cerr := closeProfile(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+	}()
 	fmt.Fprintf(e.progress, "gateway: %s; warming up %s, measuring %s\n", url, e.shape.Warmup, e.shape.Duration)
 	s := &ipnSender{client: client, url: url, mix: mix}
 	dials := client.dials.Load()
@@ -638,34 +629,15 @@ func (r *ipnResult) judge() {
 	if r.Baseline.RequestsPerS > 0 {
 		r.Ratio = round(r.Gateway.RequestsPerS/r.Baseline.RequestsPerS, 3)
 	}
-	verdict := func(ok bool) string {
-		if ok {
-			return "PASS"
-		}
-		return "MISS"
-	}
-	r.Goal = goal{
-		MinRatio: ipnMinRatio, MaxP99Ms: ms(ipnMaxP99),
-		Throughput: verdict(r.Ratio >= ipnMinRatio),
-		P99:        verdict(r.Gateway.Requests > 0 && r.Gateway.P99Ms <= ms(ipnMaxP99)),
-	}
-	r.Goal.Verdict = verdict(r.Goal.Throughput == "PASS" && r.Goal.P99 == "PASS")
+	r.Goal = judgeGoal(ipnMinRatio, ipnMaxP99, r.Ratio, r.Gateway)
 }
 
 func (r *ipnResult) report(e *env) error {
 	if e.json {
-		enc := json.NewEncoder(e.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			return fmt.Errorf("writing report: %w", err)
-		}
-		return nil
+		return writeJSON(e.out, r)
 	}
 	var b bytes.Buffer
-	load := fmt.Sprintf("closed loop, %d workers", r.Concurrency)
-	if r.Mode == "open" {
-		load = fmt.Sprintf("open loop at %g req/s, %d workers", r.Rate, r.Concurrency)
-	}
+	load := loadLine(r.Mode, r.Rate, r.Concurrency)
 	fmt.Fprintf(&b, "scenario ipn: %s, %d VNPay payments (created in %gs), %.0f%% duplicates, %.0f%% bad signatures, "+
 		"%gs measured after %gs warmup, in-process gateway (%d consumers per handler)\n\n",
 		load, r.Payments, r.CreateS, 100*r.Duplicates, 100*r.BadSignatures, r.DurationS, r.WarmupS, r.Consumers)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -70,18 +69,10 @@ func round(v float64, digits int) float64 {
 // report writes the human-readable report (or, with -json, the result as indented JSON).
 func (r *ingestResult) report(e *env) error {
 	if e.json {
-		enc := json.NewEncoder(e.out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
-			return fmt.Errorf("writing report: %w", err)
-		}
-		return nil
+		return writeJSON(e.out, r)
 	}
 	var b strings.Builder
-	load := fmt.Sprintf("closed loop, %d workers", r.Concurrency)
-	if r.Mode == "open" {
-		load = fmt.Sprintf("open loop at %g req/s, %d workers", r.Rate, r.Concurrency)
-	}
+	load := loadLine(r.Mode, r.Rate, r.Concurrency)
 	target := "in-process gateway"
 	if r.Consumers > 0 {
 		target += fmt.Sprintf(" (%d consumers per handler)", r.Consumers)

@@ -97,9 +97,7 @@ func (o *syncOptions) validate() error {
 	if o.versions < 1 || o.versions > 100 || o.events%o.versions != 0 {
 		errs = append(errs, fmt.Errorf("-versions %d is outside 1..100 or does not divide -events", o.versions))
 	}
-	if o.consumers < 1 || o.consumers > 256 {
-		errs = append(errs, fmt.Errorf("-consumers %d is outside 1..256", o.consumers))
-	}
+	errs = append(errs, checkConsumers(o.consumers))
 	if o.replicas < 1 || o.replicas > 8 {
 		errs = append(errs, fmt.Errorf("-replicas %d is outside 1..8", o.replicas))
 	}
