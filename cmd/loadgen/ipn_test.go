@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -16,27 +14,7 @@ import (
 // TestIPNScenario runs the ipn scenario briefly against the real test Redis and checks its
 // exactly-once verdict and the consistency of its counts. It asserts nothing about speed.
 func TestIPNScenario(t *testing.T) {
-	testredis.Client(t) // fails with instructions when Redis is unreachable
-	var out, progress bytes.Buffer
-	err := run(t.Context(), []string{
-		"-scenario", "ipn", "-redis", testredis.URL(), "-payments", "300",
-		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4",
-	}, &out, &progress)
-	t.Logf("progress:\n%s", progress.String())
-	t.Logf("report:\n%s", out.String())
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	var line string
-	sc := bufio.NewScanner(&out)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "RESULT "); ok {
-			line = rest
-		}
-	}
-	if line == "" {
-		t.Fatal("no RESULT line")
-	}
+	line := resultLine(t, "ipn", "-payments", "300", "-duration", "300ms", "-warmup", "100ms", "-concurrency", "4")
 	var res ipnResult
 	if err := json.Unmarshal([]byte(line), &res); err != nil {
 		t.Fatalf("decoding RESULT: %v", err)

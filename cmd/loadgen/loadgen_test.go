@@ -1,41 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/egov-vn/gateway/internal/events"
-	"github.com/egov-vn/gateway/internal/testredis"
 )
 
 // TestIngestScenario runs the ingest scenario briefly against the real test Redis and checks that
 // it completes and reports sound numbers. It asserts nothing about speed.
 func TestIngestScenario(t *testing.T) {
-	testredis.Client(t) // fails with instructions when Redis is unreachable
-	var out, progress bytes.Buffer
-	err := run(t.Context(), []string{
-		"-scenario", "ingest", "-redis", testredis.URL(),
-		"-duration", "300ms", "-warmup", "100ms", "-concurrency", "4",
-	}, &out, &progress)
-	t.Logf("progress:\n%s", progress.String())
-	t.Logf("report:\n%s", out.String())
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-
-	var line string
-	sc := bufio.NewScanner(&out)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "RESULT "); ok {
-			line = rest
-		}
-	}
-	if line == "" {
-		t.Fatal("no RESULT line")
-	}
+	line := resultLine(t, "ingest", "-duration", "300ms", "-warmup", "100ms", "-concurrency", "4")
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(line), &raw); err != nil {
 		t.Fatalf("RESULT line is not JSON: %v", err)

@@ -1,32 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
-	"strings"
 	"testing"
-
-	"github.com/egov-vn/gateway/internal/testredis"
 )
 
 // syncResultOf runs the sync scenario with args and decodes its RESULT line.
 func syncResultOf(t *testing.T, args ...string) syncResult {
 	t.Helper()
-	testredis.Client(t)
-	var out, progress bytes.Buffer
-	err := run(t.Context(), append([]string{"-scenario", "sync", "-redis", testredis.URL()}, args...), &out, &progress)
-	t.Logf("progress:\n%s\nreport:\n%s", progress.String(), out.String())
-	if err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	var line string
-	sc := bufio.NewScanner(&out)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "RESULT "); ok {
-			line = rest
-		}
-	}
+	line := resultLine(t, "sync", args...)
 	var res syncResult
 	if err := json.Unmarshal([]byte(line), &res); err != nil {
 		t.Fatalf("decoding RESULT %q: %v", line, err)
