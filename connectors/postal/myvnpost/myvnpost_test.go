@@ -1,14 +1,12 @@
 package myvnpost_test
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/egov-vn/gateway/connectors/postal"
-	"github.com/egov-vn/gateway/connectors/postal/address"
 	"github.com/egov-vn/gateway/connectors/postal/myvnpost"
 	"github.com/egov-vn/gateway/connectors/postal/postaltest"
 	"github.com/egov-vn/gateway/connectors/postal/sandbox"
@@ -18,26 +16,12 @@ import (
 const (
 	testUser     = "gateway-h37"
 	testPassword = "sandbox-password-H37"
-	// mountPath is where the dev profile mounts the sandbox; the dialect's base URL adds /myvnpost.
-	mountPath = "/sandbox/vnpost"
 )
-
-func resolver(t *testing.T) *address.Resolver {
-	t.Helper()
-	r, err := address.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 func newClient(t *testing.T, baseURL string, now func() time.Time) *myvnpost.Client {
 	t.Helper()
-	hc, err := partnerhttp.New(partnerhttp.Config{Partner: "vnpost", BaseURL: baseURL, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := myvnpost.New(myvnpost.Config{Username: testUser, Password: testPassword, Resolver: resolver(t),
+	hc := postaltest.PartnerClient(t, baseURL)
+	c, err := myvnpost.New(myvnpost.Config{Username: testUser, Password: testPassword, Resolver: postaltest.Resolver(t),
 		RenewBefore: postaltest.RenewBefore, Now: now}, hc)
 	if err != nil {
 		t.Fatal(err)
@@ -49,11 +33,7 @@ func newDialect(t *testing.T, now func() time.Time) (postal.Postal, *sandbox.San
 	t.Helper()
 	sb := sandbox.New(sandbox.Config{MyVNPostUser: testUser, MyVNPostPassword: testPassword,
 		TokenTTL: postaltest.TokenTTL, Now: now})
-	mux := http.NewServeMux()
-	mux.Handle(mountPath+"/", http.StripPrefix(mountPath, sb.Handler()))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return newClient(t, srv.URL+mountPath+"/myvnpost", now), sb
+	return newClient(t, postaltest.Serve(t, sb, "myvnpost"), now), sb
 }
 
 func TestContract(t *testing.T) {
@@ -93,7 +73,7 @@ func TestConfigValidate(t *testing.T) {
 	if _, err := myvnpost.New(myvnpost.Config{}, hc); err == nil {
 		t.Fatal("empty config accepted")
 	}
-	if _, err := myvnpost.New(myvnpost.Config{Username: "u", Password: "p", Resolver: resolver(t)}, nil); err == nil {
+	if _, err := myvnpost.New(myvnpost.Config{Username: "u", Password: "p", Resolver: postaltest.Resolver(t)}, nil); err == nil {
 		t.Fatal("nil partner client accepted")
 	}
 	err := myvnpost.Config{Username: "u", Password: "secret-pw", PageSize: -1}.Validate()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,23 +12,10 @@ import (
 	"github.com/egov-vn/gateway/connectors/postal"
 	"github.com/egov-vn/gateway/connectors/postal/address"
 	"github.com/egov-vn/gateway/connectors/postal/internal/dialect"
+	"github.com/egov-vn/gateway/connectors/postal/postaltest"
 	"github.com/egov-vn/gateway/internal/failure"
 	"github.com/egov-vn/gateway/internal/partnerhttp"
 )
-
-func keys(t *testing.T, raw json.RawMessage) []string {
-	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
 
 func prepared(t *testing.T, kind postal.Kind, cod int64) dialect.Order {
 	t.Helper()
@@ -53,7 +39,7 @@ func TestCreateRequestFieldNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(keys(t, raw), ","); got != "informationOrder,orderCreationStatus" {
+	if got := postaltest.Keys(t, raw); got != "informationOrder,orderCreationStatus" {
 		t.Fatalf("top-level fields = %s", got)
 	}
 	var req struct {
@@ -67,7 +53,7 @@ func TestCreateRequestFieldNames(t *testing.T) {
 		"senderAddress,senderCommuneCode,senderDistrictCode,senderName,senderPhone,senderProvinceCode,serviceCode,weight"
 	// contentNote is omitted when empty.
 	want = strings.Replace(want, "contentNote,", "", 1)
-	if got := strings.Join(keys(t, req.Info), ","); got != want {
+	if got := postaltest.Keys(t, req.Info); got != want {
 		t.Fatalf("informationOrder fields =\n%s\nwant\n%s", got, want)
 	}
 	if req.Status != 1 {

@@ -1,14 +1,12 @@
 package ngsp_test
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/egov-vn/gateway/connectors/postal"
-	"github.com/egov-vn/gateway/connectors/postal/address"
 	"github.com/egov-vn/gateway/connectors/postal/ngsp"
 	"github.com/egov-vn/gateway/connectors/postal/postaltest"
 	"github.com/egov-vn/gateway/connectors/postal/sandbox"
@@ -19,26 +17,13 @@ const (
 	testClient   = "gateway-h37"
 	testSecret   = "sandbox-client-secret-H37"
 	testCustomer = "LSN-H37"
-	mountPath    = "/sandbox/vnpost"
 )
-
-func resolver(t *testing.T) *address.Resolver {
-	t.Helper()
-	r, err := address.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
 
 func newClient(t *testing.T, baseURL, secret string, now func() time.Time) *ngsp.Client {
 	t.Helper()
-	hc, err := partnerhttp.New(partnerhttp.Config{Partner: "vnpost", BaseURL: baseURL, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	hc := postaltest.PartnerClient(t, baseURL)
 	c, err := ngsp.New(ngsp.Config{ClientID: testClient, ClientSecret: secret, CustomerCode: testCustomer,
-		Resolver: resolver(t), RenewBefore: postaltest.RenewBefore, Now: now}, hc)
+		Resolver: postaltest.Resolver(t), RenewBefore: postaltest.RenewBefore, Now: now}, hc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,11 +38,7 @@ func newSandbox(now func() time.Time) *sandbox.Sandbox {
 func newDialect(t *testing.T, now func() time.Time) (postal.Postal, *sandbox.Sandbox) {
 	t.Helper()
 	sb := newSandbox(now)
-	mux := http.NewServeMux()
-	mux.Handle(mountPath+"/", http.StripPrefix(mountPath, sb.Handler()))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return newClient(t, srv.URL+mountPath+"/ngsp", testSecret, now), sb
+	return newClient(t, postaltest.Serve(t, sb, "ngsp"), testSecret, now), sb
 }
 
 func TestContract(t *testing.T) {
@@ -90,7 +71,7 @@ func TestWrongCustomerCodeRejected(t *testing.T) {
 	srv := httptest.NewServer(sb.Handler())
 	t.Cleanup(srv.Close)
 	hc, _ := partnerhttp.New(partnerhttp.Config{Partner: "vnpost", BaseURL: srv.URL + "/ngsp"})
-	c, err := ngsp.New(ngsp.Config{ClientID: testClient, ClientSecret: testSecret, CustomerCode: "OTHER", Resolver: resolver(t)}, hc)
+	c, err := ngsp.New(ngsp.Config{ClientID: testClient, ClientSecret: testSecret, CustomerCode: "OTHER", Resolver: postaltest.Resolver(t)}, hc)
 	if err != nil {
 		t.Fatal(err)
 	}

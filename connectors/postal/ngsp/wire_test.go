@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,22 +11,9 @@ import (
 	"github.com/egov-vn/gateway/connectors/postal"
 	"github.com/egov-vn/gateway/connectors/postal/address"
 	"github.com/egov-vn/gateway/connectors/postal/internal/dialect"
+	"github.com/egov-vn/gateway/connectors/postal/postaltest"
 	"github.com/egov-vn/gateway/internal/partnerhttp"
 )
-
-func keys(t *testing.T, raw []byte) string {
-	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return strings.Join(out, ",")
-}
 
 // The documented PascalCase create order (domain reference §5), pinned; ServiceCode and Weight
 // are the [assumed] additions.
@@ -45,12 +31,12 @@ func TestCreateRequestFieldNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := keys(t, raw), "CODAmount,CustomerCode,Description,IsReceiveResult,IsSendDocument,OrderNumber,Receiver,Sender,ServiceCode,Weight"; got != want {
+	if got, want := postaltest.Keys(t, raw), "CODAmount,CustomerCode,Description,IsReceiveResult,IsSendDocument,OrderNumber,Receiver,Sender,ServiceCode,Weight"; got != want {
 		t.Fatalf("fields = %s, want %s", got, want)
 	}
 	var req struct{ Sender, Receiver json.RawMessage }
 	_ = json.Unmarshal(raw, &req)
-	if got := keys(t, req.Sender); got != "Address,District,Name,Province,Tel" {
+	if got := postaltest.Keys(t, req.Sender); got != "Address,District,Name,Province,Tel" {
 		t.Fatalf("Sender fields = %s", got)
 	}
 	for _, frag := range []string{`"CODAmount":50000`, `"IsSendDocument":true`, `"IsReceiveResult":false`, `"CustomerCode":"LSN"`,
