@@ -30,9 +30,7 @@ func TestPayGovAndBankCallbacksAreKeptAsEvidence(t *testing.T) {
 			gw := apptest.Start(t, apptest.Config(t, store))
 			today := time.Now().In(vntime.Zone).Format(time.DateOnly)
 
-			pg := createPayment(t, gw, "evidence-pg-"+store.String(), bank.ProviderPayGov, 30000)
-			citizenPays(t, gw, pg, true)
-			waitStatus(t, gw, pg["payment_id"].(string), "paid")
+			pg := paid(t, gw, "evidence-pg-"+store.String(), bank.ProviderPayGov, 30000)
 			pref := pg["reference"].(string)
 			forged, _ := json.Marshal(confirmation(pref, 30000, config.DemoPayGovKey1))
 			code, out, _ := doJSON(t, http.MethodPost, gw.API+"/v1/callbacks/paygov/confirm", "", nil, string(forged))
@@ -40,9 +38,7 @@ func TestPayGovAndBankCallbacksAreKeptAsEvidence(t *testing.T) {
 				t.Fatalf("forged confirmation: %d %v", code, out)
 			}
 
-			qr := createPayment(t, gw, "evidence-qr-"+store.String(), bank.ProviderVietQR, 40000)
-			citizenPays(t, gw, qr, true)
-			waitStatus(t, gw, qr["payment_id"].(string), "paid")
+			qr := paid(t, gw, "evidence-qr-"+store.String(), bank.ProviderVietQR, 40000)
 			qref := qr["reference"].(string)
 			badBody := credit(qref, 40000)
 			if code, out := sendNotification(t, gw, config.DemoBank, "not-the-bank-secret", time.Now(), badBody, badBody); code != http.StatusUnauthorized {
@@ -50,13 +46,9 @@ func TestPayGovAndBankCallbacksAreKeptAsEvidence(t *testing.T) {
 			}
 
 			list := func() []evidence.Record {
-				var pg struct {
+				pg, _ := adminGet[struct {
 					Items []evidence.Record `json:"items"`
-				}
-				code, body := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+today+"?limit=500", config.DemoAdminToken, "", "")
-				if code != http.StatusOK || json.Unmarshal(body, &pg) != nil {
-					t.Fatalf("listing evidence: %d %s", code, body)
-				}
+				}](t, gw, "/admin/v1/evidence/"+today+"?limit=500", "listing evidence")
 				return pg.Items
 			}
 			// The records of one endpoint whose body names ref, in order.
@@ -118,11 +110,7 @@ func TestPayGovAndBankCallbacksAreKeptAsEvidence(t *testing.T) {
 			}
 
 			verify := func() evidence.Verification {
-				var v evidence.Verification
-				code, body := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+today+"/verify", config.DemoAdminToken, "", "")
-				if code != http.StatusOK || json.Unmarshal(body, &v) != nil {
-					t.Fatalf("verifying evidence: %d %s", code, body)
-				}
+				v, _ := adminGet[evidence.Verification](t, gw, "/admin/v1/evidence/"+today+"/verify", "verifying evidence")
 				return v
 			}
 			if v := verify(); !v.Valid || v.Records != len(items) || v.AnchoredRecords != len(items) {

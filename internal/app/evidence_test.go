@@ -25,10 +25,8 @@ func TestCallbacksAreKeptAsEvidence(t *testing.T) {
 		t.Run(store.String(), func(t *testing.T) {
 			gw := apptest.Start(t, apptest.Config(t, store))
 			today := time.Now().In(vntime.Zone).Format(time.DateOnly)
-			p := createPayment(t, gw, "evidence-"+store.String(), bank.ProviderVNPay, 30000)
-			id, ref := p["payment_id"].(string), p["reference"].(string)
-			citizenPays(t, gw, p, true)
-			waitStatus(t, gw, id, "paid")
+			p := paid(t, gw, "evidence-"+store.String(), bank.ProviderVNPay, 30000)
+			ref := p["reference"].(string)
 
 			const bearer = "forged-bearer-token-0001"
 			header := map[string]string{"Authorization": "Bearer " + bearer, "Cookie": "session=forged-cookie-0001"}
@@ -47,11 +45,7 @@ func TestCallbacksAreKeptAsEvidence(t *testing.T) {
 			}
 			// The answer reaches the partner before its record is appended.
 			list := func() (page, []string) {
-				var pg page
-				code, body := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+today, config.DemoAdminToken, "", "")
-				if code != http.StatusOK || json.Unmarshal(body, &pg) != nil {
-					t.Fatalf("listing evidence: %d %s", code, body)
-				}
+				pg, _ := adminGet[page](t, gw, "/admin/v1/evidence/"+today, "listing evidence")
 				var answers []string
 				for _, r := range pg.Items {
 					if r.Reference != ref {
@@ -75,11 +69,7 @@ func TestCallbacksAreKeptAsEvidence(t *testing.T) {
 				t.Fatalf("verdicts of the payment's callbacks %v, want %s", answers, want)
 			}
 
-			var v evidence.Verification
-			code, body := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/evidence/"+today+"/verify", config.DemoAdminToken, "", "")
-			if code != http.StatusOK || json.Unmarshal(body, &v) != nil {
-				t.Fatalf("verifying evidence: %d %s", code, body)
-			}
+			v, body := adminGet[evidence.Verification](t, gw, "/admin/v1/evidence/"+today+"/verify", "verifying evidence")
 			if !v.Valid || v.Records != len(pg.Items) || v.Records < 3 {
 				t.Fatalf("verification %s, want a valid chain of the %d records listed", body, len(pg.Items))
 			}

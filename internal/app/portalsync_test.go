@@ -37,19 +37,7 @@ func dossierEvent(code string, v, st int, fee int64) map[string]any {
 
 func driftCheck(t *testing.T, gw *apptest.Gateway, day string) portalsync.Report {
 	t.Helper()
-	code, raw := apptest.Do(t, http.MethodPost, gw.Admin+"/admin/v1/sync/drift/"+day, config.DemoAdminToken, "", "")
-	if code != http.StatusOK {
-		t.Fatalf("running the drift check: %d %s", code, raw)
-	}
-	var rep portalsync.Report
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		t.Fatal(err)
-	}
-	code, stored := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/sync/drift/"+day, config.DemoAdminToken, "", "")
-	if code != http.StatusOK || string(stored) != string(raw) {
-		t.Fatalf("the stored report differs from the run's: %d\n%s\n%s", code, stored, raw)
-	}
-	return rep
+	return runDayReport[portalsync.Report](t, gw, "/admin/v1/sync/drift/"+day, "running the drift check")
 }
 
 func resync(t *testing.T, gw *apptest.Gateway, body string) (int, portalsync.Job, []byte) {

@@ -23,19 +23,7 @@ import (
 func reconcileNow(t *testing.T, gw *apptest.Gateway) reconcile.Report {
 	t.Helper()
 	day := time.Now().In(vntime.Zone).Format(time.DateOnly)
-	code, raw := apptest.Do(t, http.MethodPost, gw.Admin+"/admin/v1/reconciliation/"+day, config.DemoAdminToken, "", "")
-	if code != http.StatusOK {
-		t.Fatalf("running the reconciliation: %d %s", code, raw)
-	}
-	var rep reconcile.Report
-	if err := json.Unmarshal(raw, &rep); err != nil {
-		t.Fatal(err)
-	}
-	code, stored := apptest.Do(t, http.MethodGet, gw.Admin+"/admin/v1/reconciliation/"+day, config.DemoAdminToken, "", "")
-	if code != http.StatusOK || string(stored) != string(raw) {
-		t.Fatalf("the stored report differs from the run's: %d\n%s\n%s", code, stored, raw)
-	}
-	return rep
+	return runDayReport[reconcile.Report](t, gw, "/admin/v1/reconciliation/"+day, "running the reconciliation")
 }
 
 // TestReconciliation pays with every provider and checks a clean day reports nothing; then it
