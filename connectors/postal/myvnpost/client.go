@@ -21,17 +21,12 @@ import (
 	"github.com/egov-vn/gateway/internal/vntime"
 )
 
-// Operation names reported to partnerhttp (breakers and metrics): a closed set.
-const (
-	OpLogin    = "login"
-	OpLookup   = "lookup_order"
-	OpCreate   = "create_order"
-	OpTracking = "tracking"
-	OpCancel   = "cancel_order"
-)
+// OpLogin is the token step's operation name reported to partnerhttp; the others are the
+// dialects' shared ones (dialect.OpCreate, ...).
+const OpLogin = "login"
 
 // Operations lists every operation, for partnerhttp.Client.Prepare.
-var Operations = []string{OpLogin, OpLookup, OpCreate, OpTracking, OpCancel}
+var Operations = dialect.Operations(OpLogin)
 
 // Paths relative to the partner client's base URL [assumed].
 const (
@@ -107,7 +102,7 @@ func (c *Client) CreateOrder(ctx context.Context, o postal.Order) (postal.Create
 		return postal.Created{}, fmt.Errorf("encoding order: %w", err)
 	}
 	var rep orderReply
-	err = c.call(ctx, OpCreate, func(r *resty.Request) (*resty.Response, error) {
+	err = c.call(ctx, dialect.OpCreate, func(r *resty.Request) (*resty.Response, error) {
 		return r.SetHeader("Content-Type", "application/json").SetBody(payload).Post(pathOrders)
 	}, &rep)
 	if dialect.Status(err) == http.StatusConflict {
@@ -164,7 +159,7 @@ func toWire(p dialect.Order) createRequest {
 // lookup finds an order by its number; postal.ErrNotFound when the partner does not know it.
 func (c *Client) lookup(ctx context.Context, number string) (postal.Created, error) {
 	var rep orderReply
-	err := c.call(ctx, OpLookup, func(r *resty.Request) (*resty.Response, error) {
+	err := c.call(ctx, dialect.OpLookup, func(r *resty.Request) (*resty.Response, error) {
 		return r.Get(pathOrders + "/" + url.PathEscape(number))
 	}, &rep)
 	if errors.Is(err, errUnknownOrder) {
@@ -216,7 +211,7 @@ func (c *Client) Track(ctx context.Context, cursor string) ([]postal.Event, stri
 		return nil, cursor, err
 	}
 	var rep trackingReply
-	err = c.call(ctx, OpTracking, func(r *resty.Request) (*resty.Response, error) {
+	err = c.call(ctx, dialect.OpTracking, func(r *resty.Request) (*resty.Response, error) {
 		return r.SetQueryParams(map[string]string{
 			"lastId": strconv.FormatInt(after, 10), "pageSize": strconv.Itoa(c.cfg.PageSize),
 		}).Get(pathTracking)
@@ -260,7 +255,7 @@ func (c *Client) Cancel(ctx context.Context, number string) error {
 		return err
 	}
 	var rep cancelReply
-	err := c.call(ctx, OpCancel, func(r *resty.Request) (*resty.Response, error) {
+	err := c.call(ctx, dialect.OpCancel, func(r *resty.Request) (*resty.Response, error) {
 		return r.Post(pathOrders + "/" + url.PathEscape(number) + "/cancel")
 	}, &rep)
 	if errors.Is(err, errUnknownOrder) {

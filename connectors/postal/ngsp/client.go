@@ -20,17 +20,12 @@ import (
 	"github.com/egov-vn/gateway/internal/vntime"
 )
 
-// Operation names reported to partnerhttp (breakers and metrics): a closed set.
-const (
-	OpToken    = "token"
-	OpLookup   = "lookup_order"
-	OpCreate   = "create_order"
-	OpTracking = "tracking"
-	OpCancel   = "cancel_order"
-)
+// OpToken is the token step's operation name reported to partnerhttp; the others are the
+// dialects' shared ones (dialect.OpCreate, ...).
+const OpToken = "token"
 
 // Operations lists every operation, for partnerhttp.Client.Prepare.
-var Operations = []string{OpToken, OpLookup, OpCreate, OpTracking, OpCancel}
+var Operations = dialect.Operations(OpToken)
 
 // Paths relative to the partner client's base URL [assumed].
 const (
@@ -110,7 +105,7 @@ func (c *Client) CreateOrder(ctx context.Context, o postal.Order) (postal.Create
 		return postal.Created{}, fmt.Errorf("encoding order: %w", err)
 	}
 	var rep reply
-	err = c.call(ctx, OpCreate, func(r *resty.Request) (*resty.Response, error) {
+	err = c.call(ctx, dialect.OpCreate, func(r *resty.Request) (*resty.Response, error) {
 		return r.SetHeader("Content-Type", "application/json").SetBody(payload).Post(pathCreate)
 	}, &rep)
 	if err != nil {
@@ -129,7 +124,7 @@ func (c *Client) CreateOrder(ctx context.Context, o postal.Order) (postal.Create
 		}
 		return found, nil
 	default:
-		return postal.Created{}, fmt.Errorf("creating order: %w", c.statusError(OpCreate, *rep.Status))
+		return postal.Created{}, fmt.Errorf("creating order: %w", c.statusError(dialect.OpCreate, *rep.Status))
 	}
 }
 
@@ -162,7 +157,7 @@ func (c *Client) statusError(op string, status int) error {
 // lookup finds an order by its number; postal.ErrNotFound when the partner does not know it.
 func (c *Client) lookup(ctx context.Context, number string) (postal.Created, error) {
 	var rep reply
-	err := c.call(ctx, OpLookup, func(r *resty.Request) (*resty.Response, error) {
+	err := c.call(ctx, dialect.OpLookup, func(r *resty.Request) (*resty.Response, error) {
 		return r.SetQueryParams(map[string]string{"CustomerCode": c.cfg.CustomerCode, "OrderNumber": number}).Get(pathGet)
 	}, &rep)
 	if err != nil {
@@ -173,7 +168,7 @@ func (c *Client) lookup(ctx context.Context, number string) (postal.Created, err
 	case statusNotFound:
 		return postal.Created{}, postal.ErrNotFound
 	default:
-		return postal.Created{}, c.statusError(OpLookup, *rep.Status)
+		return postal.Created{}, c.statusError(dialect.OpLookup, *rep.Status)
 	}
 	if rep.Data == nil || rep.Data.OrderNumber != number || rep.Data.ItemCode == "" {
 		return postal.Created{}, fmt.Errorf("look-up answer does not hold the order: %w", errMalformed)
@@ -194,7 +189,7 @@ func (c *Client) Track(ctx context.Context, cursor string) ([]postal.Event, stri
 		return nil, cursor, err
 	}
 	var recs []record
-	err = c.call(ctx, OpTracking, func(r *resty.Request) (*resty.Response, error) {
+	err = c.call(ctx, dialect.OpTracking, func(r *resty.Request) (*resty.Response, error) {
 		return r.SetQueryParams(map[string]string{
 			"CustomerCode": c.cfg.CustomerCode, "pagesize": strconv.Itoa(c.cfg.PageSize), "lastId": strconv.FormatInt(after, 10),
 		}).Get(pathTracking)
@@ -229,14 +224,14 @@ func (c *Client) Cancel(ctx context.Context, number string) error {
 		return err
 	}
 	var rep reply
-	err = c.call(ctx, OpCancel, func(r *resty.Request) (*resty.Response, error) {
+	err = c.call(ctx, dialect.OpCancel, func(r *resty.Request) (*resty.Response, error) {
 		return r.SetHeader("Content-Type", "application/json").SetBody(payload).Post(pathCancel)
 	}, &rep)
 	if err != nil {
 		return fmt.Errorf("cancelling order: %w", err)
 	}
 	if *rep.Status != statusOK {
-		return fmt.Errorf("cancelling order: %w", c.statusError(OpCancel, *rep.Status))
+		return fmt.Errorf("cancelling order: %w", c.statusError(dialect.OpCancel, *rep.Status))
 	}
 	return nil
 }

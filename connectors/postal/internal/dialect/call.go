@@ -98,3 +98,18 @@ func (c *Caller) Call(ctx context.Context, op string, send func(*resty.Request) 
 		return nil
 	}
 }
+
+// Operation names every dialect reports to partnerhttp (breakers and metrics), so that the
+// postal board reads the same labels whichever dialect runs; a dialect adds its token step.
+const (
+	OpLookup   = "lookup_order"
+	OpCreate   = "create_order"
+	OpTracking = "tracking"
+	OpCancel   = "cancel_order"
+)
+
+// Operations lists a dialect's closed set of operations, its token step first, for
+// partnerhttp.Client.Prepare.
+func Operations(tokenOp string) []string {
+	return []string{tokenOp, OpLookup, OpCreate, OpTracking, OpCancel}
+}
