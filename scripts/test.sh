@@ -44,7 +44,7 @@ status=0
 # check start real processes and wait on real clocks; on a 2-core machine running them side by side
 # only makes them slower and their waits tighter, for little gain in total time.
 go test -p 1 -count=1 -timeout 15m "$@" ./... || status=$?
-# Every fuzzer also runs briefly beyond its seeds (GATEWAY_FUZZTIME each, 2s by default; 0 skips).
+# Every fuzzer also runs briefly beyond its seeds (GATEWAY_FUZZTIME each, 2000 executions by default; 0 skips).
 scripts/fuzz.sh || status=$?
 if [[ -s "$report" ]]; then
 	echo "test: the observability live check proved:"
