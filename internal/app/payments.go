@@ -38,7 +38,7 @@ func (a *App) buildPayments() (map[string]http.Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		c, err := vnpay.New(vnpay.Config{TmnCode: p.VNPay.TmnCode, Secret: p.VNPay.Secret, PayURL: p.VNPay.PayURL,
+		c, err := vnpay.New(vnpay.Config{TmnCode: p.VNPay.TmnCode, Secret: p.VNPay.Secret, OldSecrets: p.VNPay.OldSecrets, PayURL: p.VNPay.PayURL,
 			OrderType: p.VNPay.OrderType, Locale: p.VNPay.Locale, ReturnURL: p.ReturnURL, ServerIP: p.VNPay.ServerIP,
 			TransactionsURL: p.VNPay.TransactionsURL}, client)
 		if err != nil {
@@ -124,7 +124,7 @@ func (a *App) buildPayments() (map[string]http.Handler, error) {
 		bills = &paygov.BillHandler{Bills: notConfigured{}, Observer: a.PaymentMetrics}
 	}
 	return map[string]http.Handler{
-		httpapi.RouteVNPayIPN: &vnpay.IPNHandler{TmnCode: p.VNPay.TmnCode, Secret: secretIf(p.VNPay.Enabled(), p.VNPay.Secret),
+		httpapi.RouteVNPayIPN: &vnpay.IPNHandler{TmnCode: p.VNPay.TmnCode, Secret: secretIf(p.VNPay.Enabled(), p.VNPay.Secret), OldSecrets: p.VNPay.OldSecrets,
 			Settler: a.Payments, Observer: a.PaymentMetrics, Log: a.log},
 		httpapi.RoutePayGovConfirm: &paygov.ConfirmHandler{ClientID: p.PayGov.ClientID, Key2: secretIf(p.PayGov.Enabled(), p.PayGov.Key2),
 			Settler: a.Payments, Observer: a.PaymentMetrics, Log: a.log},

@@ -93,13 +93,15 @@ func TestFuzzLoadSeedLoads(t *testing.T) {
 	}
 }
 
-// TestRolledSecrets: during a rotation the admin token and a bank's notification secret are
-// given as "new,old": the first is the current one, the others stay accepted.
+// TestRolledSecrets: during a rotation the admin token, a bank's notification secret and the VNPay
+// terminal's secret are given as "new,old": the first is the current one, the others stay
+// accepted.
 func TestRolledSecrets(t *testing.T) {
 	t.Parallel()
 	c, err := Load("", envFrom(map[string]string{
 		"GATEWAY_ADMIN_TOKEN":           "admin-new-token, admin-old-token",
 		"GATEWAY_PAYMENTS_BANK_SECRETS": "vietcombank:bank-new-secret,vietcombank:bank-old-secret",
+		"GATEWAY_PAYMENTS_VNPAY_SECRET": "VNPAYNEWSECRET, VNPAYOLDSECRET",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +112,9 @@ func TestRolledSecrets(t *testing.T) {
 	b := c.Payments.Banks[DemoBank]
 	if b.Secret != "bank-new-secret" || len(b.OldSecrets) != 1 || b.OldSecrets[0] != "bank-old-secret" {
 		t.Fatalf("bank secrets %q, %q", b.Secret, b.OldSecrets)
+	}
+	if c.Payments.VNPay.Secret != "VNPAYNEWSECRET" || len(c.Payments.VNPay.OldSecrets) != 1 || c.Payments.VNPay.OldSecrets[0] != "VNPAYOLDSECRET" {
+		t.Fatalf("vnpay secrets %q, %q", c.Payments.VNPay.Secret, c.Payments.VNPay.OldSecrets)
 	}
 	c, err = Load("", envFrom(map[string]string{"GATEWAY_PAYMENTS_BANK_SECRETS": "vietcombank:only-secret"}))
 	if err != nil || c.Payments.Banks[DemoBank].Secret != "only-secret" || len(c.Payments.Banks[DemoBank].OldSecrets) != 0 {

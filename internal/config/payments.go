@@ -47,7 +47,9 @@ type VNPaySettings struct {
 	ServerIP string `yaml:"server_ip"`
 	// TransactionsURL is the terminal's list of a day's transactions (reconciliation).
 	TransactionsURL string `yaml:"transactions_url"`
-	Secret          string `yaml:"-"` // GATEWAY_PAYMENTS_VNPAY_SECRET
+	Secret          string `yaml:"-"` // GATEWAY_PAYMENTS_VNPAY_SECRET ("new,old" during a change)
+	// OldSecrets still verify IPNs and querydr answers during a change of secret.
+	OldSecrets []string `yaml:"-"`
 }
 
 // Enabled reports whether VNPay is configured.
@@ -198,7 +200,16 @@ func applyPaymentsEnv(p *PaymentsConfig, get func(string) (string, bool), secret
 	str("GATEWAY_PAYMENTS_VNPAY_API_URL", &p.VNPay.APIURL)
 	str("GATEWAY_PAYMENTS_VNPAY_TRANSACTIONS_URL", &p.VNPay.TransactionsURL)
 	if v, ok := secret("GATEWAY_PAYMENTS_VNPAY_SECRET"); ok {
-		p.VNPay.Secret = v
+		// "new,old" during a change of secret: the new one signs, both verify.
+		p.VNPay.Secret, p.VNPay.OldSecrets = v, nil
+		if first, rest, found := strings.Cut(v, ","); found {
+			p.VNPay.Secret = strings.TrimSpace(first)
+			for _, o := range strings.Split(rest, ",") {
+				if o = strings.TrimSpace(o); o != "" {
+					p.VNPay.OldSecrets = append(p.VNPay.OldSecrets, o)
+				}
+			}
+		}
 	}
 	str("GATEWAY_PAYMENTS_PAYGOV_CLIENT_ID", &p.PayGov.ClientID)
 	str("GATEWAY_PAYMENTS_PAYGOV_BASE_URL", &p.PayGov.BaseURL)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,8 @@ type Config struct {
 	// TmnCode and Secret are the terminal's code and HMAC-SHA512 secret (a secret).
 	TmnCode string
 	Secret  string
+	// OldSecrets verify querydr answers too during a change of secret; Secret alone signs.
+	OldSecrets []string
 	// PayURL is VNPay's payment page (…/paymentv2/vpcpay.html). The querydr endpoint
 	// (…/merchant_webapi/api/transaction) is the partner HTTP client's base URL.
 	PayURL string
@@ -166,7 +169,7 @@ func (c *Client) Query(ctx context.Context, q bank.Query) (bank.Status, error) {
 		return bank.Status{}, fmt.Errorf("querying vnpay payment %s: %w", q.Reference,
 			&failure.ProtocolError{Partner: c.http.Partner(), Operation: OpQueryDR, Code: ans.ResponseCode, Retryable: true})
 	}
-	if !ans.Verify(c.cfg.Secret) {
+	if !ans.Verify(c.cfg.Secret) && !slices.ContainsFunc(c.cfg.OldSecrets, ans.Verify) {
 		return bank.Status{}, fmt.Errorf("querying vnpay payment %s: answer: %w", q.Reference, bank.ErrInvalidSignature)
 	}
 	if ans.TxnRef != q.Reference || ans.TmnCode != c.cfg.TmnCode {

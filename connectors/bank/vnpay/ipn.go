@@ -29,7 +29,9 @@ type IPNHandler struct {
 	// TmnCode and Secret are the terminal's; an empty Secret refuses every IPN (97).
 	TmnCode string
 	Secret  string
-	Settler bank.Settler
+	// OldSecrets are accepted too while VNPay and the gateway change the terminal's secret.
+	OldSecrets []string
+	Settler    bank.Settler
 	// Observer counts accepted and refused IPNs; Log records refusals (no personal data).
 	Observer bank.Observer
 	Log      *slog.Logger
@@ -59,7 +61,7 @@ func (h *IPNHandler) handle(r *http.Request) (code, reason string) {
 		return RspInvalidChecksum, bank.ReasonMalformed
 	}
 	params, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil || !Verify(h.Secret, params) {
+	if err != nil || !verifyAny(h.Secret, h.OldSecrets, params) {
 		return RspInvalidChecksum, bank.ReasonBadSignature
 	}
 	n, err := ParseIPN(params)
@@ -107,4 +109,18 @@ func safeRef(s string) string {
 		return "(invalid)"
 	}
 	return s
+}
+
+// verifyAny reports whether params carry the signature of secret or of one of the old secrets (a
+// change of secret in progress). Each check is constant-time; an empty old secret verifies nothing.
+func verifyAny(secret string, old []string, params url.Values) bool {
+	if Verify(secret, params) {
+		return true
+	}
+	for _, o := range old {
+		if o != "" && Verify(o, params) {
+			return true
+		}
+	}
+	return false
 }

@@ -101,3 +101,32 @@ func TestIPNOrderOfChecks(t *testing.T) {
 		}
 	})
 }
+
+// TestIPNDuringAChangeOfSecret: while VNPay and the gateway change the terminal's secret, an IPN
+// signed with the old secret or the new one is verified; one signed with any other is still 97.
+func TestIPNDuringAChangeOfSecret(t *testing.T) {
+	t.Parallel()
+	const oldSecret = "OLDSECRETOLDSECRETOLDSECRET01234"
+	for _, tt := range []struct {
+		name, signer, want string
+	}{
+		{"new secret", contractSecret, "00"},
+		{"old secret", oldSecret, "00"},
+		{"another secret", "ANOTHERSECRET", "97"},
+		{"empty secret", "", "97"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			rec := &banktest.Recorder{Result: bank.Applied}
+			srv := httptest.NewServer(&vnpay.IPNHandler{TmnCode: contractTmn, Secret: contractSecret,
+				OldSecrets: []string{"", oldSecret}, Settler: rec, Observer: &banktest.Observer{}})
+			defer srv.Close()
+			if got := ipnCode(t, srv.URL, signedIPN(tt.signer, nil)); got != tt.want {
+				t.Fatalf("RspCode %s, want %s", got, tt.want)
+			}
+			if settled := len(rec.Settlements()) == 1; settled != (tt.want == "00") {
+				t.Fatalf("settled %v for RspCode %s", settled, tt.want)
+			}
+		})
+	}
+}
