@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -424,8 +425,11 @@ func newMiniPortal(ctx context.Context, url string, conns int) (*miniPortal, err
 		Session string `json:"session"`
 	}
 	body, _ := json.Marshal(map[string]string{"username": config.DemoPortalUser, "password": config.DemoPortalPassword})
-	if err := p.post(ctx, "/auth", body, &reply); err != nil || reply.Session == "" {
-		return nil, fmt.Errorf("logging in to the sandbox portal: %v", err)
+	if err := p.post(ctx, "/auth", body, &reply); err != nil {
+		return nil, fmt.Errorf("logging in to the sandbox portal: %w", err)
+	}
+	if reply.Session == "" {
+		return nil, errors.New("logging in to the sandbox portal: the answer holds no session")
 	}
 	p.session = reply.Session
 	return p, nil
@@ -443,20 +447,21 @@ func (p *miniPortal) post(ctx context.Context, path string, body []byte, out any
 		return err
 	}
 	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s: reading answer: %w", path, err)
+	}
 	var r struct {
 		ErrorCode json.RawMessage `json:"error_code"`
-		Result    json.RawMessage `json:"result"`
-		Session   string          `json:"session"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+	if err := json.Unmarshal(raw, &r); err != nil {
 		return fmt.Errorf("%s: decoding answer: %w", path, err)
 	}
 	if code := strings.Trim(string(r.ErrorCode), `"`); code != "0" && code != "00" {
 		return fmt.Errorf("%s: error_code %s", path, r.ErrorCode)
 	}
 	if out != nil {
-		b, _ := json.Marshal(r)
-		return json.Unmarshal(b, out)
+		return json.Unmarshal(raw, out)
 	}
 	return nil
 }
