@@ -10,11 +10,15 @@
 package partnerhttp
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -167,6 +171,46 @@ func (c *Client) Resty() *resty.Client { return c.resty }
 // pause switch, the endpoint's breaker and metrics. build fills and sends the request; an answer
 // outside 2xx comes back as a *failure.StatusError together with the response.
 func (c *Client) Do(ctx context.Context, operation string, build func(r *resty.Request) (*resty.Response, error)) (*resty.Response, error) {
+	return c.do(ctx, operation, build, nil)
+}
+
+// DoRead is Do for a caller that reads a 2xx answer's body once, as bytes, and needs nothing
+// else of the response. resty hands the body over unread (SetDoNotParseResponse), so it neither
+// copies it into a fresh slice nor runs its response middleware (the content-type match of
+// SetResult and SetError, which DoRead's callers do not use); DoRead reads it into a pooled
+// buffer within the breaker, bounded by the client's timeout like resty's own read, so an answer
+// whose body fails to arrive counts against the breaker exactly as it does through Do. Any
+// resty ResponseBodyLimit set on the client applies as well.
+//
+// read runs after the breaker and the metrics have recorded the call, only for a 2xx answer, and
+// its error is returned as is. body is valid only during read: read must copy what it keeps. Any
+// other outcome is returned as Do returns it (a *failure.StatusError for an answer outside 2xx,
+// whose body is read and dropped, so the connection can be reused).
+func (c *Client) DoRead(ctx context.Context, operation string, build func(r *resty.Request) (*resty.Response, error), read func(body []byte) error) error {
+	buf := bodyPool.Get().(*bytes.Buffer)
+	defer putBody(buf)
+	if _, err := c.do(ctx, operation, build, buf); err != nil {
+		return err
+	}
+	return read(buf.Bytes())
+}
+
+// bodyPool holds the buffers DoRead reads answers into.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody bounds the buffers kept for reuse, so one large answer does not pin its memory.
+const maxPooledBody = 64 << 10
+
+func putBody(b *bytes.Buffer) {
+	if b.Cap() > maxPooledBody {
+		return
+	}
+	b.Reset()
+	bodyPool.Put(b)
+}
+
+// do is Do; with a non-nil body it is DoRead's call, the answer's body read into body.
+func (c *Client) do(ctx context.Context, operation string, build func(r *resty.Request) (*resty.Response, error), body *bytes.Buffer) (*resty.Response, error) {
 	start := time.Now()
 	if c.pauser != nil && c.pauser.Paused(c.cfg.Partner) {
 		c.observe(operation, OutcomePaused, 0)
@@ -174,7 +218,14 @@ func (c *Client) Do(ctx context.Context, operation string, build func(r *resty.R
 	}
 	cb := c.breaker(operation)
 	resp, err := cb.Execute(func() (*resty.Response, error) {
-		resp, err := build(c.resty.R().SetContext(ctx))
+		r := c.resty.R().SetContext(ctx)
+		if body != nil {
+			r.SetDoNotParseResponse(true)
+		}
+		resp, err := build(r)
+		if err == nil && body != nil {
+			err = c.readBody(resp, body)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("calling %s %s: %w", c.cfg.Partner, operation, ctx.Err())
@@ -204,6 +255,41 @@ func (c *Client) Do(ctx context.Context, operation string, build func(r *resty.R
 	}
 	c.observe(operation, outcome, time.Since(start))
 	return resp, err
+}
+
+// readBody reads and closes the unread body of an answer resty handed over (DoRead), as resty
+// itself would have read it: gunzipped when it arrives gzipped (net/http leaves a body
+// compressed when the caller set Accept-Encoding itself), and within the client's response body
+// limit.
+func (c *Client) readBody(resp *resty.Response, into *bytes.Buffer) error {
+	raw := resp.RawResponse
+	if raw == nil || raw.Body == nil {
+		return nil
+	}
+	defer raw.Body.Close()
+	var src io.Reader = raw.Body
+	if strings.EqualFold(raw.Header.Get("Content-Encoding"), "gzip") && raw.ContentLength != 0 {
+		if _, ok := raw.Body.(*gzip.Reader); !ok {
+			zr, err := gzip.NewReader(raw.Body)
+			if err != nil {
+				return err
+			}
+			defer zr.Close()
+			src = zr
+		}
+	}
+	if limit := c.resty.ResponseBodyLimit; limit > 0 {
+		n, err := into.ReadFrom(io.LimitReader(src, int64(limit)+1))
+		if err != nil {
+			return err
+		}
+		if n > int64(limit) {
+			return resty.ErrResponseBodyTooLarge
+		}
+		return nil
+	}
+	_, err := into.ReadFrom(src)
+	return err
 }
 
 // Prepare creates the breakers of the given operations now, so they are reported (closed) before

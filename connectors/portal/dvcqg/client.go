@@ -1,6 +1,7 @@
 package dvcqg
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,6 +70,8 @@ type Client struct {
 	cfg      Config
 	http     *partnerhttp.Client
 	sessions sessionCache
+	// dstcode is the dstcode header's value, built once (see request).
+	dstcode []string
 }
 
 var _ portal.Portal = (*Client)(nil)
@@ -82,7 +85,7 @@ func New(cfg Config, c *partnerhttp.Client) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &Client{cfg: cfg, http: c}
+	cl := &Client{cfg: cfg, http: c, dstcode: []string{cfg.DstCode}}
 	cl.sessions.login = cl.login
 	return cl, nil
 }
@@ -178,8 +181,13 @@ func (c *Client) post(ctx context.Context, operation string, body any, out *repl
 	if err != nil {
 		return fmt.Errorf("encoding request: %w", err)
 	}
-	resp, err := c.http.Do(ctx, operation, func(r *resty.Request) (*resty.Response, error) {
+	// The answer is read once, from partnerhttp's pooled buffer, by decodeReply; a decoding or
+	// error_code failure is returned after the call was recorded a success at the HTTP level,
+	// as before: the breaker never counts the adapter's error codes.
+	err = c.http.DoRead(ctx, operation, func(r *resty.Request) (*resty.Response, error) {
 		return c.request(r, payload).Post(c.cfg.IntegrationPath)
+	}, func(b []byte) error {
+		return c.decodeReply(operation, b, out)
 	})
 	if err != nil {
 		var se *failure.StatusError
@@ -193,16 +201,32 @@ func (c *Client) post(ctx context.Context, operation string, body any, out *repl
 		}
 		return err
 	}
+	return nil
+}
+
+// decodeReply reads an integration answer: its error_code, and its result only when the caller
+// wants it (out). A caller without out decodes into a struct without result, which encoding/json
+// skips without copying; it accepts and refuses exactly the bodies reply does, since the whole
+// body is checked to be JSON before any field is decoded. out is set only on success.
+func (c *Client) decodeReply(operation string, body []byte, out *reply) error {
+	if out == nil {
+		var rep struct {
+			ErrorCode *resultCode `json:"error_code"`
+		}
+		if err := json.Unmarshal(body, &rep); err != nil || rep.ErrorCode == nil {
+			return fmt.Errorf("decoding reply: %w", errMalformedReply)
+		}
+		return c.codeError(operation, *rep.ErrorCode)
+	}
 	var rep reply
-	if err := json.Unmarshal(resp.Body(), &rep); err != nil || rep.ErrorCode == nil {
+	if err := json.Unmarshal(body, &rep); err != nil || rep.ErrorCode == nil {
 		return fmt.Errorf("decoding reply: %w", errMalformedReply)
 	}
 	if err := c.codeError(operation, *rep.ErrorCode); err != nil {
 		return err
 	}
-	if out != nil {
-		*out = rep
-	}
+	// rep.Result is a copy (json.RawMessage copies what it decodes), so it outlives body.
+	*out = rep
 	return nil
 }
 
@@ -227,13 +251,20 @@ func (c *Client) codeError(operation string, code resultCode) error {
 
 func isAuthError(err error) bool { return errors.Is(err, errSession) }
 
-// request sets what every request to the adapter carries.
+// JSON media type of every request body and answer, as a ready header value. resty copies a
+// request's header map before sending and only ever replaces values, never appends to them, so
+// the same slice can go into every request.
+var jsonHeaderValue = []string{"application/json"}
+
+// request sets what every request to the adapter carries: the dstcode, Content-Type and Accept
+// headers (set straight into the header map with their canonical keys, as SetHeader would) and
+// the body, as a *bytes.Reader, which net/http sizes (Content-Length) and rewinds (GetBody) by
+// itself, so resty sends payload as it is instead of copying it into buffers first.
 func (c *Client) request(r *resty.Request, payload []byte) *resty.Request {
-	return r.
-		SetHeader("dstcode", c.cfg.DstCode).
-		SetHeader("Content-Type", "application/json").
-		SetHeader("Accept", "application/json").
-		SetBody(payload)
+	r.Header["Dstcode"] = c.dstcode
+	r.Header["Content-Type"] = jsonHeaderValue
+	r.Header["Accept"] = jsonHeaderValue
+	return r.SetBody(bytes.NewReader(payload))
 }
 
 // login opens a new session.
@@ -242,25 +273,29 @@ func (c *Client) login(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encoding login: %w", err)
 	}
-	resp, err := c.http.Do(ctx, opLogin, func(r *resty.Request) (*resty.Response, error) {
+	var session string
+	err = c.http.DoRead(ctx, opLogin, func(r *resty.Request) (*resty.Response, error) {
 		return c.request(r, payload).Post(c.cfg.AuthPath)
+	}, func(body []byte) error {
+		var rep loginReply
+		if err := json.Unmarshal(body, &rep); err != nil || rep.ErrorCode == nil {
+			return fmt.Errorf("decoding login reply: %w", errMalformedReply)
+		}
+		if !rep.ErrorCode.ok() {
+			// Wrong credentials or an unknown dstcode: an operator must act, and the messages
+			// waiting for the portal must survive until then, so every login refusal is transient.
+			return &failure.ProtocolError{Partner: c.http.Partner(), Operation: opLogin, Code: string(*rep.ErrorCode), Retryable: true}
+		}
+		if rep.Session == "" {
+			return fmt.Errorf("decoding login reply: session is empty: %w", errMalformedReply)
+		}
+		session = rep.Session
+		return nil
 	})
 	if err != nil {
 		return "", err
 	}
-	var rep loginReply
-	if err := json.Unmarshal(resp.Body(), &rep); err != nil || rep.ErrorCode == nil {
-		return "", fmt.Errorf("decoding login reply: %w", errMalformedReply)
-	}
-	if !rep.ErrorCode.ok() {
-		// Wrong credentials or an unknown dstcode: an operator must act, and the messages waiting
-		// for the portal must survive until then, so every login refusal is transient.
-		return "", &failure.ProtocolError{Partner: c.http.Partner(), Operation: opLogin, Code: string(*rep.ErrorCode), Retryable: true}
-	}
-	if rep.Session == "" {
-		return "", fmt.Errorf("decoding login reply: session is empty: %w", errMalformedReply)
-	}
-	return rep.Session, nil
+	return session, nil
 }
 
 // sessionCache holds the adapter session shared by every caller. When there is none, the first

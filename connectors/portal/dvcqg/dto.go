@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The adapter's services.
@@ -144,18 +145,36 @@ func (c *resultCode) UnmarshalJSON(b []byte) error {
 
 // textOrNumber reads a JSON string (trimmed) or number literal as text; null is "". Anything
 // else is notEither.
+//
+// encoding/json hands an UnmarshalJSON method a value it has already checked to be valid JSON,
+// so a number literal is its own text, and a string without escapes, in valid UTF-8, is its
+// bytes between the quotes; only other strings go through the JSON decoder (which unescapes and
+// replaces invalid UTF-8). The success codes the adapter sends on nearly every answer come back
+// as constants, without allocating.
 func textOrNumber(b []byte, notEither error) (string, error) {
 	b = bytes.TrimSpace(b)
-	switch {
-	case bytes.Equal(b, []byte("null")):
+	switch string(b) {
+	case "null":
 		return "", nil
+	case `"00"`:
+		return "00", nil
+	case `"0"`, "0":
+		return "0", nil
+	}
+	switch {
 	case len(b) > 0 && b[0] == '"':
+		if len(b) >= 2 && b[len(b)-1] == '"' && plainJSONText(b[1:len(b)-1]) {
+			return string(bytes.TrimSpace(b[1 : len(b)-1])), nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return "", err
 		}
 		return strings.TrimSpace(s), nil
 	case len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')):
+		if json.Valid(b) {
+			return string(b), nil
+		}
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
 			return "", err
@@ -164,6 +183,17 @@ func textOrNumber(b []byte, notEither error) (string, error) {
 	default:
 		return "", notEither
 	}
+}
+
+// plainJSONText reports whether the inside of a JSON string is its own value: valid UTF-8
+// without escapes, quotes or control characters.
+func plainJSONText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return utf8.Valid(b)
 }
 
 // canonical folds the spellings of one code together: "00", "0" and 0 are "0"; "01" and 1 are
@@ -180,9 +210,29 @@ func (c resultCode) canonical() string {
 func (c resultCode) ok() bool { return c != "" && c.canonical() == "0" }
 
 // nonEmpty reports whether a JSON value carries anything: not absent, null, "", [] or {}.
+//
+// The empty answers (the usual "not found") are told without decoding: null, "", and an array
+// or object with only whitespace between its brackets. A string with anything between its
+// quotes carries something (any escape stands for a character). Any other value (a number,
+// a list or object with content) is decoded as before, since a value encoding/json cannot
+// decode (say a number beyond float64) counts as carrying nothing.
 func nonEmpty(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || !json.Valid(raw) {
+		return false
+	}
+	switch raw[0] {
+	case 'n':
+		return false
+	case '"':
+		return len(raw) > 2
+	case '[', '{':
+		if len(bytes.TrimSpace(raw[1:len(raw)-1])) == 0 {
+			return false
+		}
+	}
 	var v any
-	if len(bytes.TrimSpace(raw)) == 0 || json.Unmarshal(raw, &v) != nil {
+	if json.Unmarshal(raw, &v) != nil {
 		return false
 	}
 	switch v := v.(type) {
