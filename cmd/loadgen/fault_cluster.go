@@ -324,6 +324,13 @@ func (s *system) writeGatewayConfig(root, path string, cfg systemConfig) error {
 	set("partners.dvcqg.timeout", faultHandlerTimeout.String())
 	set("partners.dvcqg.breaker_open_for", faultBreakerOpenFor.String())
 	set("partners.onestop.timeout", faultHandlerTimeout.String())
+	// The profile pauses partners for their maintenance windows (DVCQG 00:30-01:30 Hanoi time):
+	// a run inside one would only park events. A fault run must not depend on the time of day.
+	if partners, ok := doc["partners"].(map[string]any); ok {
+		for name := range partners {
+			set("partners."+name+".maintenance_windows", []string{})
+		}
+	}
 	out, err := yaml.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("encoding gateway configuration: %w", err)
