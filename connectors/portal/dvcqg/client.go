@@ -177,7 +177,7 @@ func (c *Client) integrate(ctx context.Context, operation, service string, build
 
 // post sends one body to the integration endpoint and interprets the answer.
 func (c *Client) post(ctx context.Context, operation string, body any, out *reply) error {
-	payload, err := json.Marshal(body)
+	payload, err := encodeBody(body)
 	if err != nil {
 		return fmt.Errorf("encoding request: %w", err)
 	}
@@ -205,10 +205,30 @@ func (c *Client) post(ctx context.Context, operation string, body any, out *repl
 }
 
 // decodeReply reads an integration answer: its error_code, and its result only when the caller
-// wants it (out). A caller without out decodes into a struct without result, which encoding/json
-// skips without copying; it accepts and refuses exactly the bodies reply does, since the whole
-// body is checked to be JSON before any field is decoded. out is set only on success.
+// wants it (out), which is set only on success. The plain answers every adapter sends are read by
+// scanReply without reflection; any other goes through encoding/json as before, a caller without
+// out decoding into a struct without result (which encoding/json skips without copying). Both
+// accept and refuse exactly the bodies a decode into reply does.
 func (c *Client) decodeReply(operation string, body []byte, out *reply) error {
+	code, hasCode, result, handled, err := scanReply(body, out != nil)
+	if !handled {
+		return c.decodeReplyReflect(operation, body, out)
+	}
+	if err != nil || !hasCode {
+		return fmt.Errorf("decoding reply: %w", errMalformedReply)
+	}
+	if err := c.codeError(operation, code); err != nil {
+		return err
+	}
+	if out != nil {
+		// result is a copy, so it outlives body.
+		*out = reply{ErrorCode: &code, Result: result}
+	}
+	return nil
+}
+
+// decodeReplyReflect is decodeReply with encoding/json, for answers scanReply leaves.
+func (c *Client) decodeReplyReflect(operation string, body []byte, out *reply) error {
 	if out == nil {
 		var rep struct {
 			ErrorCode *resultCode `json:"error_code"`
