@@ -25,6 +25,14 @@
 //  9. Unreadable entries and panics in the handler become permanent errors (dead-lettered once,
 //     not redelivered forever).
 //
+// # Subscribers
+//
+// Each handler has Consumers consumers in its Redis Streams consumer group, each an
+// internal/streamsub subscriber with up to InFlight messages in its handler at once, read and
+// acknowledged in batches (watermill-redisstream's subscriber reads and acknowledges one message
+// per round trip; its publisher is still the one used). Order per dossier does not come from the
+// stream order: the handlers hold it with versions and per-dossier locks.
+//
 // Config.Validate keeps one delivery's worst case (Timeout × attempts + backoff) well under the
 // subscriber's MaxIdleTime; otherwise another consumer would claim a message still in hand.
 package routing
@@ -49,12 +57,16 @@ import (
 	"github.com/egov-vn/gateway/connectors/postal"
 	"github.com/egov-vn/gateway/internal/observability"
 	"github.com/egov-vn/gateway/internal/store"
+	"github.com/egov-vn/gateway/internal/streamsub"
 )
 
 // Config tunes the router.
 type Config struct {
-	Replica            string
-	Consumers          int
+	Replica   string
+	Consumers int
+	// InFlight is how many messages each consumer may have in its handler at once (1: one at a
+	// time); each consumer reads and acknowledges up to that many in one round trip.
+	InFlight           int
 	HandlerTimeout     time.Duration
 	ShortRetries       int
 	ShortRetryInterval time.Duration
@@ -211,19 +223,21 @@ func (r *Router) addHandler(s handlerSpec, poison message.HandlerMiddleware) err
 	}
 	stream := deps.Store.Keys.Stream(s.topic)
 	for i := 0; i < cfg.Consumers; i++ {
-		sub, err := redisstream.NewSubscriber(redisstream.SubscriberConfig{
-			Client:                        nonClosingClient{deps.Store.Client},
-			Unmarshaller:                  store.Codec{},
-			ConsumerGroup:                 s.name,
-			Consumer:                      fmt.Sprintf("%s-%d", cfg.Replica, i),
-			NackResendSleep:               time.Second,
-			BlockTime:                     time.Second,
-			MaxIdleTime:                   cfg.MaxIdleTime,
-			ClaimInterval:                 cfg.ClaimInterval,
-			OldestId:                      "0",
-			DisableIndefiniteInitialBlock: true,
-			ShouldStopOnReadErrors:        recreateLostGroup(deps.Store.Client, stream, s.name, deps.Log),
-		}, watermill.NewSlogLogger(deps.Log.With("component", "subscriber")))
+		sub, err := streamsub.New(streamsub.Config{
+			Client:          deps.Store.Client,
+			Unmarshaller:    store.Codec{},
+			Group:           s.name,
+			Consumer:        fmt.Sprintf("%s-%d", cfg.Replica, i),
+			InFlight:        cfg.InFlight,
+			NackResendSleep: time.Second,
+			BlockTime:       time.Second,
+			MaxIdleTime:     cfg.MaxIdleTime,
+			ClaimInterval:   cfg.ClaimInterval,
+			OldestID:        "0",
+			CloseTimeout:    cfg.CloseTimeout,
+			OnReadError:     recreateLostGroup(deps.Store.Client, stream, s.name, deps.Log),
+			Log:             deps.Log.With("component", "subscriber", "handler", s.name),
+		})
 		if err != nil {
 			return fmt.Errorf("creating subscriber for %s: %w", s.name, err)
 		}
@@ -248,8 +262,8 @@ func (r *Router) addHandler(s handlerSpec, poison message.HandlerMiddleware) err
 // flushed key): the read loop would otherwise fail with NOGROUP forever. The group is recreated
 // from the start of what the stream still holds; the idempotent consumer skips whatever was
 // already handled.
-func recreateLostGroup(c redis.UniversalClient, stream, group string, log *slog.Logger) func(error) bool {
-	return func(err error) bool {
+func recreateLostGroup(c redis.UniversalClient, stream, group string, log *slog.Logger) func(error) {
+	return func(err error) {
 		if redis.HasErrorPrefix(err, "NOGROUP") {
 			if cerr := c.XGroupCreateMkStream(context.Background(), stream, group, "0").Err(); cerr != nil && !redis.HasErrorPrefix(cerr, "BUSYGROUP") {
 				log.Error("recreating lost consumer group", "group", group, "err", cerr)
@@ -257,7 +271,6 @@ func recreateLostGroup(c redis.UniversalClient, stream, group string, log *slog.
 				log.Warn("consumer group was lost and has been recreated", "group", group)
 			}
 		}
-		return false
 	}
 }
 

@@ -35,6 +35,7 @@ type syncOptions struct {
 	events    int
 	versions  int
 	consumers int
+	inFlight  int
 	replicas  int
 	producers int
 	readBatch int
@@ -52,9 +53,11 @@ type syncOptions struct {
 // CapNhatTienDoHoSoMC with the step), every event a dossier of its own.
 //
 //  1. baseline: the least a pipeline can do: -producers goroutines XADD the events to a stream;
-//     -consumers × -replicas goroutines read it with XREADGROUP (-read-batch entries at a time),
+//     -consumers × -in-flight × -replicas goroutines (as many as the gateways' handler slots)
+//     read it with XREADGROUP (-read-batch entries at a time),
 //     make the three calls for each entry, and XACK the batch in one call.
 //  2. gateway: -replicas whole gateways in this process on one key prefix, -consumers consumers
+//     with -in-flight messages each
 //     per handler each, their portal and one-stop system pointed at the same sandboxes;
 //     -producers goroutines POST the events to the first replica's /v1/events.
 //
@@ -83,6 +86,7 @@ func (o *syncOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.consumers, "consumers", config.Defaults().Routing.ConsumersPerHandler, "consumers per handler (per replica); the baseline runs consumers × replicas")
 	fs.IntVar(&o.replicas, "replicas", 1, "gateway replicas in this process, on one Redis key prefix")
 	fs.IntVar(&o.producers, "producers", 16, "goroutines sending the events")
+	fs.IntVar(&o.inFlight, "in-flight", config.Defaults().Routing.InFlightPerConsumer, "messages each consumer of the gateway handles at once; the baseline runs as many workers per consumer")
 	fs.IntVar(&o.readBatch, "read-batch", 100, "entries per XREADGROUP of the baseline's consumers")
 	fs.BoolVar(&o.backlog, "backlog", false, "fill the backlog first (portal paused), then time the drain")
 	fs.BoolVar(&o.drain, "drain", true, "with -backlog: drain it (false: only fill it and read the RSS; no baseline, no ratio)")
@@ -99,6 +103,9 @@ func (o *syncOptions) validate() error {
 		errs = append(errs, fmt.Errorf("-versions %d is outside 1..100 or does not divide -events", o.versions))
 	}
 	errs = append(errs, checkConsumers(o.consumers))
+	if o.inFlight < 1 || o.inFlight > 256 {
+		errs = append(errs, fmt.Errorf("-in-flight %d is outside 1..256", o.inFlight))
+	}
 	if o.replicas < 1 || o.replicas > 8 {
 		errs = append(errs, fmt.Errorf("-replicas %d is outside 1..8", o.replicas))
 	}
@@ -120,6 +127,7 @@ type syncResult struct {
 	Events    int       `json:"events"`
 	Versions  int       `json:"versions"`
 	Consumers int       `json:"consumers"`
+	InFlight  int       `json:"in_flight"`
 	Replicas  int       `json:"replicas"`
 	Producers int       `json:"producers"`
 	Backlog   bool      `json:"backlog"`
@@ -156,7 +164,7 @@ func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
 		return nil, err
 	}
 	defer rdb.Close()
-	res := &syncResult{Scenario: "sync", Events: o.events, Versions: o.versions, Consumers: o.consumers, Replicas: o.replicas,
+	res := &syncResult{Scenario: "sync", Events: o.events, Versions: o.versions, Consumers: o.consumers, InFlight: o.inFlight, Replicas: o.replicas,
 		Producers: o.producers, Backlog: o.backlog, MinRatio: syncMinRatio}
 
 	sb, err := startSyncSandbox()
@@ -184,8 +192,8 @@ func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
 	if res.Ratio >= syncMinRatio {
 		res.Verdict = "PASS"
 	}
-	fmt.Fprintf(e.out, "sync: %d events (%d per dossier), %d consumers × %d replicas, %d producers, backlog %v\n",
-		o.events, o.versions, o.consumers, o.replicas, o.producers, o.backlog)
+	fmt.Fprintf(e.out, "sync: %d events (%d per dossier), %d consumers × %d in flight × %d replicas, %d producers, backlog %v\n",
+		o.events, o.versions, o.consumers, o.inFlight, o.replicas, o.producers, o.backlog)
 	for _, p := range []struct {
 		name string
 		ph   syncPhase
@@ -206,6 +214,10 @@ func (o *syncOptions) run(ctx context.Context, e *env) (any, error) {
 	}
 	return res, errors.Join(errs...)
 }
+
+// workers is the baseline's concurrency: as many sequential workers as the gateways have handler
+// slots for the topic, so that both phases may have as many partner calls in flight.
+func (o *syncOptions) workers() int { return o.consumers * o.inFlight * o.replicas }
 
 // syncSandbox is every sandbox partner on a loopback listener of this process.
 type syncSandbox struct {
@@ -255,13 +267,7 @@ func (s *syncSandbox) stop() {
 // complete counts the events whose effect the portal holds: each dossier's steps (one per
 // version), provided its state was sent at least once.
 func (s *syncSandbox) complete() int {
-	n := 0
-	for _, d := range s.set.Portal.Dossiers() {
-		if d.Upserts > 0 {
-			n += d.Steps
-		}
-	}
-	return n
+	return s.set.Portal.StepsOfKnownDossiers()
 }
 
 // waitComplete polls the portal until it holds want events' effects, or ctx ends.
@@ -363,7 +369,7 @@ func (o *syncOptions) baselinePhase(ctx context.Context, e *env, rdb *redis.Clie
 	if err := rdb.XGroupCreateMkStream(ctx, stream, group, "0").Err(); err != nil {
 		return syncPhase{}, fmt.Errorf("creating consumer group: %w", err)
 	}
-	portal, err := newMiniPortal(ctx, sb.url+"/sandbox/dvcqg", o.consumers*o.replicas)
+	portal, err := newMiniPortal(ctx, sb.url+"/sandbox/dvcqg", o.workers())
 	if err != nil {
 		return syncPhase{}, err
 	}
@@ -371,7 +377,7 @@ func (o *syncOptions) baselinePhase(ctx context.Context, e *env, rdb *redis.Clie
 	xadd := func(ctx context.Context, _ uint64, body []byte) error {
 		return rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"payload", body}}).Err()
 	}
-	fmt.Fprintf(e.progress, "baseline: %d events, %d consumers, sandbox %s\n", o.events, o.consumers*o.replicas, sb.url)
+	fmt.Fprintf(e.progress, "baseline: %d events, %d consumers, sandbox %s\n", o.events, o.workers(), sb.url)
 
 	var m *phaseMeter
 	if o.backlog {
@@ -383,7 +389,7 @@ func (o *syncOptions) baselinePhase(ctx context.Context, e *env, rdb *redis.Clie
 	runCtx, stopConsumers := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var consumeErr atomic.Pointer[error]
-	for i := range o.consumers * o.replicas {
+	for i := range o.workers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -565,6 +571,7 @@ func (o *syncOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 		if err != nil {
 			return ph, err
 		}
+		cfg.Routing.InFlightPerConsumer = o.inFlight
 		cfg.Portal.BaseURL = sb.url + "/sandbox/dvcqg"
 		cfg.Onestop.URL = sb.url + "/sandbox/onestop/notifications"
 		g, err := startGateway(ctx, cfg)
@@ -594,7 +601,7 @@ func (o *syncOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 		return nil
 	}
 	gen := newEventGen("sg"+e.runID, o.events/o.versions, 1)
-	fmt.Fprintf(e.progress, "gateway: %d replicas × %d consumers, prefix %s\n", o.replicas, o.consumers, prefix)
+	fmt.Fprintf(e.progress, "gateway: %d replicas × %d consumers × %d in flight, prefix %s\n", o.replicas, o.consumers, o.inFlight, prefix)
 
 	var m *phaseMeter
 	var idle, parked int64

@@ -175,6 +175,7 @@ func (a *App) build(ctx context.Context) error {
 	a.Router, err = routing.New(routing.Config{
 		Replica:            cfg.Routing.Replica,
 		Consumers:          cfg.Routing.ConsumersPerHandler,
+		InFlight:           cfg.Routing.InFlightPerConsumer,
 		HandlerTimeout:     cfg.Routing.HandlerTimeout,
 		ShortRetries:       cfg.Routing.ShortRetries,
 		ShortRetryInterval: cfg.Routing.ShortRetryInterval,
@@ -265,7 +266,7 @@ func (a *App) build(ctx context.Context) error {
 func (a *App) partnerClient(name, baseURL string, operations []string) (*partnerhttp.Client, error) {
 	pc := a.cfg.Partners[name]
 	c, err := partnerhttp.New(partnerhttp.Config{
-		Partner: name, BaseURL: baseURL, Timeout: pc.Timeout, MaxConnsPerHost: max(pc.MaxConnsPerHost, a.cfg.Routing.ConsumersPerHandler*2),
+		Partner: name, BaseURL: baseURL, Timeout: pc.Timeout, MaxConnsPerHost: max(pc.MaxConnsPerHost, a.cfg.Routing.ConsumersPerHandler*a.cfg.Routing.InFlightPerConsumer),
 		BreakerFailures: pc.BreakerFailures, BreakerOpenFor: pc.BreakerOpenFor,
 	}, partnerhttp.WithPauser(a.Pauses), partnerhttp.WithObserver(a.Metrics))
 	if err != nil {
@@ -361,7 +362,8 @@ func (a *App) Run(ctx context.Context) error {
 		}()
 	}
 	a.log.Info("gateway started", "profile", a.cfg.Profile, "api", "http://"+a.APIAddr(), "admin", "http://"+a.AdminAddr(),
-		"replica", a.cfg.Routing.Replica, "consumers_per_handler", a.cfg.Routing.ConsumersPerHandler)
+		"replica", a.cfg.Routing.Replica, "consumers_per_handler", a.cfg.Routing.ConsumersPerHandler,
+		"in_flight_per_consumer", a.cfg.Routing.InFlightPerConsumer)
 
 	var runErr error
 	select {

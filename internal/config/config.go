@@ -96,8 +96,12 @@ type RedisConfig struct {
 type RoutingConfig struct {
 	// Replica names this process in consumer groups; stable across restarts of the same replica
 	// (defaults to the host name), so a restarted replica picks up its own pending messages.
-	Replica             string        `yaml:"replica"`
-	ConsumersPerHandler int           `yaml:"consumers_per_handler"`
+	Replica             string `yaml:"replica"`
+	ConsumersPerHandler int    `yaml:"consumers_per_handler"`
+	// InFlightPerConsumer is how many messages one consumer may have in its handler at once; each
+	// consumer reads and acknowledges that many in one round trip. Handler concurrency per replica
+	// is consumers_per_handler × in_flight_per_consumer.
+	InFlightPerConsumer int           `yaml:"in_flight_per_consumer"`
 	HandlerTimeout      time.Duration `yaml:"handler_timeout"`
 	ShortRetries        int           `yaml:"short_retries"`
 	ShortRetryInterval  time.Duration `yaml:"short_retry_interval"`
@@ -215,6 +219,7 @@ func Defaults() Config {
 		Routing: RoutingConfig{
 			Replica:             host,
 			ConsumersPerHandler: 4,
+			InFlightPerConsumer: 4,
 			HandlerTimeout:      10 * time.Second,
 			ShortRetries:        2,
 			ShortRetryInterval:  200 * time.Millisecond,
@@ -426,6 +431,7 @@ func applyEnv(c *Config, env func(string) string) error {
 	}
 	str("GATEWAY_ROUTING_REPLICA", &c.Routing.Replica)
 	integer("GATEWAY_ROUTING_CONSUMERS_PER_HANDLER", &c.Routing.ConsumersPerHandler)
+	integer("GATEWAY_ROUTING_IN_FLIGHT_PER_CONSUMER", &c.Routing.InFlightPerConsumer)
 	dur("GATEWAY_ROUTING_HANDLER_TIMEOUT", &c.Routing.HandlerTimeout)
 	dur("GATEWAY_ROUTING_MAX_IDLE_TIME", &c.Routing.MaxIdleTime)
 	dur("GATEWAY_ROUTING_CLAIM_INTERVAL", &c.Routing.ClaimInterval)
@@ -560,6 +566,9 @@ func (c *Config) Validate() error {
 	}
 	if r.ConsumersPerHandler < 1 || r.ConsumersPerHandler > 256 {
 		bad("routing.consumers_per_handler: %d is outside 1..256", r.ConsumersPerHandler)
+	}
+	if r.InFlightPerConsumer < 1 || r.InFlightPerConsumer > 256 {
+		bad("routing.in_flight_per_consumer: %d is outside 1..256", r.InFlightPerConsumer)
 	}
 	if r.HandlerTimeout <= 0 {
 		bad("routing.handler_timeout: must be positive")

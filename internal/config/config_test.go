@@ -45,12 +45,16 @@ func TestProductionProfileTakesSecretsFromEnvironment(t *testing.T) {
 		"GATEWAY_REDIS_URL": "redis://127.0.0.1:6379/0", "GATEWAY_ADMIN_TOKEN": "adm",
 		"GATEWAY_CLIENT_TOKENS": "onestop:a,onestop:b", "GATEWAY_PORTAL_PASSWORD_FILE": pwFile,
 		"GATEWAY_ONESTOP_SECRETS": DemoOnestopSecret, "GATEWAY_HTTP_ADDR": "127.0.0.1:18080",
+		"GATEWAY_ROUTING_IN_FLIGHT_PER_CONSUMER": "8",
 	}))
 	if err != nil {
 		t.Fatalf("production profile with secrets: %v", err)
 	}
 	if c.Portal.Password != "s3cret" || len(c.Clients["onestop"]) != 2 || c.HTTP.Addr != "127.0.0.1:18080" || c.Redis.Embedded {
 		t.Fatalf("environment not applied: %+v", c)
+	}
+	if c.Routing.InFlightPerConsumer != 8 {
+		t.Fatalf("in flight per consumer %d, want 8 from the environment", c.Routing.InFlightPerConsumer)
 	}
 	if got := c.RetrySchedule("dvcqg"); len(got) != 13 {
 		t.Fatalf("retry schedule has %d steps", len(got))
@@ -75,11 +79,12 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	c := DevProfile()
 	c.fillDerived()
 	c.Routing.ConsumersPerHandler = 0
+	c.Routing.InFlightPerConsumer = 0
 	c.Routing.MaxIdleTime = c.Routing.HandlerTimeout // far under twice the worst delivery
 	c.Log.Level = "loud"
 	c.Onestop.Secrets = []string{"plain"}
 	err := c.Validate()
-	for _, want := range []string{"consumers_per_handler", "max_idle_time", "log.level", "whsec_"} {
+	for _, want := range []string{"consumers_per_handler", "in_flight_per_consumer", "max_idle_time", "log.level", "whsec_"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Fatalf("Validate does not report %q: %v", want, err)
 		}

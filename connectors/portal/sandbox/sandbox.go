@@ -146,6 +146,21 @@ func (s *Sandbox) Dossiers() []Summary {
 	return out
 }
 
+// StepsOfKnownDossiers counts the progress steps held for dossiers whose state was received at
+// least once: what a load run polls to know how many events have reached the portal, without
+// Dossiers' copy and sort.
+func (s *Sandbox) StepsOfKnownDossiers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.dossiers {
+		if r.Upserts > 0 {
+			n += len(r.Steps)
+		}
+	}
+	return n
+}
+
 // Logins counts the successful logins since the sandbox was built or reset.
 func (s *Sandbox) Logins() int {
 	s.mu.Lock()
