@@ -64,21 +64,37 @@ func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 	if sc.Step != nil {
 		stepVersion = sc.Version
 	}
-	start, err := h.store.BeginSync(ctx, code, msg.UUID, h.lease, stepVersion)
+	// One round trip: the lock, the synced version, whether the step was sent, and the version
+	// marked in the portal backlog (see store.BeginSync for why the mark made before the version
+	// is known leaves the backlog right in every outcome).
+	start, err := h.store.BeginSync(ctx, code, msg.UUID, h.lease, stepVersion, h.unsyncedMark(sc))
 	if errors.Is(err, store.ErrLockHeld) {
 		return nil, errDossierBusy
 	}
 	if err != nil {
 		return nil, err
 	}
+	// The lock is given back by the attempt's last pipeline (lock below); this deferred release
+	// is the fallback for every path that did not get there (an error or a panic before it, a
+	// release that failed) and does nothing after a release that went through. Both are the
+	// same compare-and-delete of our token.
 	defer start.Release(context.WithoutCancel(ctx))
+	lock := start.Lock
+	sendStep := sc.Step != nil && !start.StepSent
+	// lastWrite is the lock to release in a pipeline when nothing is written after it.
+	lastWrite := func(last bool) *store.SyncLock {
+		if last {
+			return lock
+		}
+		return nil
+	}
 
 	if sc.Version > start.SyncedVersion || resending(msg, sc.Version, start.SyncedVersion) {
-		h.markUnsynced(ctx, sc)
 		err := h.send(ctx, msg, sc, start.SyncedVersion)
 		if err != nil {
-			h.store.RecordSyncAttempt(context.WithoutCancel(ctx), code, classified(err))
-			h.timeline(ctx, code, ev, sc, "sync_failed", failure.Classify(err).String())
+			// The attempt, its timeline entry and the release in one round trip.
+			h.store.SyncFailed(context.WithoutCancel(ctx), code, classified(err),
+				h.timelineEntry(ev, sc, "sync_failed", failure.Classify(err).String()), lock)
 			return nil, fmt.Errorf("syncing dossier version %d: %w", sc.Version, err)
 		}
 		kind, detail := "synced", ""
@@ -86,28 +102,34 @@ func (h *dossierSync) Handle(msg *message.Message) ([]*message.Message, error) {
 			kind, detail = "resynced", "bulk re-sync "+job
 		}
 		// One round trip: the attempt, what was sent (kept before the version is raised: if
-		// that fails, the sync runs again), the version, the backlog and the timeline.
+		// that fails, the sync runs again), the version, the backlog, the timeline and, when no
+		// step follows, the lock's release (after the version is raised).
 		if err := h.store.CommitSync(context.WithoutCancel(ctx), store.SyncDone{
 			Code: code, Summary: h.syncedSummary(sc), Event: msg.Payload,
-			Timeline: h.timelineEntry(ev, sc, kind, detail),
+			Timeline: h.timelineEntry(ev, sc, kind, detail), Release: lastWrite(!sendStep),
 		}); err != nil {
 			return nil, err
 		}
 		h.metrics.PortalSyncs.WithLabelValues("synced").Inc()
 	} else {
 		h.metrics.PortalSyncs.WithLabelValues("superseded").Inc()
-		h.timeline(ctx, code, ev, sc, "superseded", "portal already holds version "+strconv.FormatInt(start.SyncedVersion, 10))
+		// The timeline entry, the mark BeginSync made taken out of the backlog (the portal holds
+		// this version or a newer one) and, when no step follows, the release.
+		h.store.SyncSuperseded(context.WithoutCancel(ctx), code, start.SyncedVersion,
+			h.timelineEntry(ev, sc, "superseded", "portal already holds version "+strconv.FormatInt(start.SyncedVersion, 10)),
+			lastWrite(!sendStep))
 	}
 
-	if sc.Step != nil && !start.StepSent {
+	if sendStep {
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < h.stepBudget {
 			return nil, errStepDeferred
 		}
 		if err := h.portal.AddProgress(ctx, *sc.Step); err != nil {
-			h.timeline(ctx, code, ev, sc, "step_failed", failure.Classify(err).String())
+			h.store.EndSync(context.WithoutCancel(ctx), code, h.timelineEntry(ev, sc, "step_failed", failure.Classify(err).String()), lock)
 			return nil, fmt.Errorf("adding progress step of version %d: %w", sc.Version, err)
 		}
-		if err := h.store.StepDone(context.WithoutCancel(ctx), code, sc.Version, h.timelineEntry(ev, sc, "step_sent", "")); err != nil {
+		// The step's record before the release: the next holder of the lock sees it sent.
+		if err := h.store.StepDone(context.WithoutCancel(ctx), code, sc.Version, h.timelineEntry(ev, sc, "step_sent", ""), lock); err != nil {
 			return nil, err
 		}
 		h.metrics.PortalSyncs.WithLabelValues("step_sent").Inc()
@@ -123,10 +145,6 @@ func (h *dossierSync) send(ctx context.Context, msg *message.Message, sc *events
 		return u.UpdateDossier(ctx, sc.Dossier)
 	}
 	return h.portal.UpsertDossier(ctx, sc.Dossier)
-}
-
-func (h *dossierSync) timeline(ctx context.Context, code string, ev *events.Event, sc *events.StatusChanged, kind, detail string) {
-	_ = h.store.AddTimeline(context.WithoutCancel(ctx), code, h.timelineEntry(ev, sc, kind, detail))
 }
 
 func (h *dossierSync) timelineEntry(ev *events.Event, sc *events.StatusChanged, kind, detail string) store.TimelineEntry {

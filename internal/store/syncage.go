@@ -17,9 +17,11 @@ import (
 //	<prefix>:{portal.unsynced}:due      dossier code → that version's NgayHenTra (unix ms; sorted set)
 //
 // A dossier enters when a version newer than the one synced is about to be sent, and leaves
-// when that version (or a newer one) is synced. A dossier synced at once spends a few
-// milliseconds in it; one that fails (portal down, dead-lettered) stays until it is synced, so
-// the backlog is small and read at scrape time with a few counts.
+// when that version (or a newer one) is synced. (The sync marks a version in the round trip that
+// takes the dossier's lock, before it knows the synced version; a version that turns out to be
+// synced already has its mark removed by the same attempt: see BeginSync.) A dossier synced at
+// once spends a few milliseconds in it; one that fails (portal down, dead-lettered) stays until
+// it is synced, so the backlog is small and read at scrape time with a few counts.
 func (k Keys) unsynced(part string) string { return k.Prefix + ":{portal.unsynced}:" + part }
 
 // markUnsynced: KEYS 1 since, 2 version, 3 due. ARGV 1 code, 2 version, 3 now (ms),
@@ -50,16 +52,22 @@ func (s *Store) unsyncedKeys() []string {
 }
 
 // MarkUnsynced records that version of dossier code is about to be sent to the portal; due is
-// its NgayHenTra (zero when the dossier has none).
+// its NgayHenTra (zero when the dossier has none). BeginSync makes the same mark in the portal
+// sync's first round trip.
 func (s *Store) MarkUnsynced(ctx context.Context, code string, version int64, now, due time.Time) error {
+	if err := markUnsynced.Run(ctx, s.Client, s.unsyncedKeys(), s.markUnsyncedArgs(code, version, now, due)...).Err(); err != nil {
+		return fmt.Errorf("recording unsynced dossier: %w", err)
+	}
+	return nil
+}
+
+// markUnsyncedArgs is markUnsynced's ARGV.
+func (s *Store) markUnsyncedArgs(code string, version int64, now, due time.Time) []any {
 	dueArg := ""
 	if !due.IsZero() {
 		dueArg = strconv.FormatInt(due.UnixMilli(), 10)
 	}
-	if err := markUnsynced.Run(ctx, s.Client, s.unsyncedKeys(), code, version, now.UnixMilli(), dueArg).Err(); err != nil {
-		return fmt.Errorf("recording unsynced dossier: %w", err)
-	}
-	return nil
+	return []any{code, version, now.UnixMilli(), dueArg}
 }
 
 // MarkSynced records that version of dossier code reached the portal.
