@@ -217,7 +217,8 @@ func (a *App) build(ctx context.Context) error {
 	apiCfg := httpapi.APIConfig{
 		Clients: cfg.Clients,
 		Ingest: &httpapi.Ingest{Store: a.Store, Metrics: a.Metrics, Log: a.log,
-			MaxBodyBytes: cfg.HTTP.MaxBodyBytes, IdempotencyTTL: cfg.Routing.IdempotencyTTL},
+			MaxBodyBytes: cfg.HTTP.MaxBodyBytes, IdempotencyTTL: cfg.Routing.IdempotencyTTL,
+			Appender: a.Store.NewGroupAppender(cfg.Routing.IdempotencyTTL, ingestFlushers, ingestMaxEventsPerFlush)},
 		Dossier:   dossier,
 		Metrics:   a.Metrics,
 		Payments:  &httpapi.Payments{Service: a.Payments, Metrics: a.PaymentMetrics, Log: a.log},
@@ -262,6 +263,13 @@ func (a *App) build(ctx context.Context) error {
 	}))
 	return nil
 }
+
+// The ingest endpoint's group commit: two pipelines in flight (one filling while the other is on
+// the wire), at most 1,000 events (two full batches of 500) in one.
+const (
+	ingestFlushers          = 2
+	ingestMaxEventsPerFlush = 1000
+)
 
 func (a *App) partnerClient(name, baseURL string, operations []string) (*partnerhttp.Client, error) {
 	pc := a.cfg.Partners[name]

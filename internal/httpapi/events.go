@@ -40,6 +40,9 @@ type Ingest struct {
 	Log            *slog.Logger
 	MaxBodyBytes   int64
 	IdempotencyTTL time.Duration
+	// Appender, when set, writes the events of concurrent requests in shared pipelines (group
+	// commit); otherwise each request makes its own round trip.
+	Appender *store.GroupAppender
 }
 
 // EventResult is the answer for one event.
@@ -194,6 +197,9 @@ func (in *Ingest) store(r *http.Request, evs []*events.Event, correlation string
 			return nil, err
 		}
 		appends[i] = store.Append{Topic: routing.TopicForEventType(ev.Type), Source: ev.Source, ID: ev.ID, Fields: fields}
+	}
+	if in.Appender != nil {
+		return in.Appender.Append(r.Context(), appends)
 	}
 	return in.Store.AppendOnce(r.Context(), in.IdempotencyTTL, appends)
 }

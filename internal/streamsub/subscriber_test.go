@@ -55,7 +55,6 @@ func (cc *commandCounter) get(name string) int {
 	return cc.n[name]
 }
 
-
 func addEntries(t *testing.T, c redis.UniversalClient, stream string, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
