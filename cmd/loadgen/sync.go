@@ -264,10 +264,10 @@ func (s *syncSandbox) stop() {
 	s.set.Close()
 }
 
-// complete counts the events whose effect the portal holds: each dossier's steps (one per
-// version), provided its state was sent at least once.
+// complete counts the events whose effect the portal holds: the steps it recorded (one per
+// version; a step is only recorded for a dossier whose state it received).
 func (s *syncSandbox) complete() int {
-	return s.set.Portal.StepsOfKnownDossiers()
+	return s.set.Portal.StepsReceived()
 }
 
 // waitComplete polls the portal until it holds want events' effects, or ctx ends.

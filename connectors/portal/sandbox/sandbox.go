@@ -86,6 +86,8 @@ type Sandbox struct {
 	sessions map[string]time.Time // session → expiry
 	dossiers map[string]*Record
 	logins   int
+	// steps counts the steps recorded (StepsReceived).
+	steps int
 
 	national *National
 	drops    *dropSwitch
@@ -146,19 +148,13 @@ func (s *Sandbox) Dossiers() []Summary {
 	return out
 }
 
-// StepsOfKnownDossiers counts the progress steps held for dossiers whose state was received at
-// least once: what a load run polls to know how many events have reached the portal, without
-// Dossiers' copy and sort.
-func (s *Sandbox) StepsOfKnownDossiers() int {
+// StepsReceived counts the progress steps recorded since the sandbox was built or reset (a step
+// is only recorded for a dossier whose state was received): what a load run polls to know how
+// many events have reached the portal, without Dossiers' copy and sort or a walk of every record.
+func (s *Sandbox) StepsReceived() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.dossiers {
-		if r.Upserts > 0 {
-			n += len(r.Steps)
-		}
-	}
-	return n
+	return s.steps
 }
 
 // Logins counts the successful logins since the sandbox was built or reset.
@@ -183,6 +179,7 @@ func (s *Sandbox) Reset() {
 	clear(s.sessions)
 	clear(s.dossiers)
 	s.logins = 0
+	s.steps = 0
 	s.mu.Unlock()
 	s.national.reset()
 	s.drops.reset()
@@ -403,6 +400,7 @@ func (s *Sandbox) appendSteps(items []element) bool {
 		code, _ := scalar(e.fields["MaHoSo"])
 		rec := s.dossiers[code]
 		rec.Steps = append(rec.Steps, e.raw)
+		s.steps++
 	}
 	return true
 }

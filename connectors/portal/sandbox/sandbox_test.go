@@ -484,4 +484,18 @@ func TestConcurrentUse(t *testing.T) {
 	if rec, _ := e.sb.Dossier("X-1"); len(rec.Steps) != n {
 		t.Errorf("%d steps recorded, want %d", len(rec.Steps), n)
 	}
+	if got := e.sb.StepsReceived(); got != n {
+		t.Errorf("StepsReceived %d, want %d", got, n)
+	}
+	// A step for a dossier never received is refused and not counted; Reset counts from zero.
+	if code, _ := e.integrate(t, session, map[string]any{"service": "CapNhatTienDoHoSoMC", "data": []any{step("X-unknown", "1")}}); code == "00" {
+		t.Error("step of an unknown dossier accepted")
+	}
+	if got := e.sb.StepsReceived(); got != n {
+		t.Errorf("StepsReceived %d after a refused step, want %d", got, n)
+	}
+	e.sb.Reset()
+	if got := e.sb.StepsReceived(); got != 0 {
+		t.Errorf("StepsReceived %d after Reset", got)
+	}
 }
