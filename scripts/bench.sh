@@ -25,9 +25,9 @@ out="bench-results/$(date -u +%Y%m%dT%H%M%SZ).txt"
 } | tee "$out"
 
 if [[ "${BENCH_SHORT:-}" == 1 ]]; then
-	benchtime=100ms duration=1s warmup=200ms events=500
+	benchtime=100ms duration=1s warmup=200ms events=500 open_events=200 rate=400
 else
-	benchtime=2s duration=10s warmup=2s events=20000
+	benchtime=2s duration=10s warmup=2s events=20000 open_events=8000 rate=400
 fi
 
 run() { # title, command...
@@ -46,9 +46,15 @@ if go run ./cmd/loadgen -scenario ipn -h 2>&1 | grep -q -- -redis; then
 	run "ipn: VNPay IPN verify and commit against a bare handler with one Redis round trip" \
 		go run ./cmd/loadgen -scenario ipn -redis "$redis" -duration "$duration" -warmup "$warmup"
 fi
+run "sync: one consumer with one message in flight against one sequential pipeline worker" \
+	go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$events" -consumers 1 -in-flight 1
 for c in 1 2 4; do
 	run "sync: dossier sync end to end, $c consumers, 1 replica" \
 		go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$events" -consumers "$c"
+done
+for c in 1 2 4; do
+	run "sync: latency at a fixed $rate events/s (open loop), $c consumers" \
+		go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$open_events" -consumers "$c" -rate "$rate"
 done
 run "sync: 3 replicas on one Redis, 4 consumers each" \
 	go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$events" -consumers 4 -replicas 3

@@ -31,9 +31,30 @@ func TestSyncScenario(t *testing.T) {
 		if p.ElapsedS <= 0 || p.EventsPerS <= 0 || p.CPUS <= 0 || p.RSSPeakMiB <= 0 {
 			t.Errorf("%s: figures missing: %+v", name, p)
 		}
+		if !(0 < p.P50Ms && p.P50Ms <= p.P90Ms && p.P90Ms <= p.P99Ms && p.P99Ms <= p.P999Ms) || p.P999Ms > p.ElapsedS*1000 {
+			t.Errorf("%s: latencies out of order or longer than the phase: %+v", name, p)
+		}
 	}
 	if want := round(res.Gateway.EventsPerS/res.Baseline.EventsPerS, 3); res.Ratio != want {
 		t.Errorf("ratio %v, want %v", res.Ratio, want)
+	}
+}
+
+// TestSyncScenarioOpenLoop: with -rate both phases are offered the same rate; the run reports
+// their latency and does not judge the ratio, which only says both kept up.
+func TestSyncScenarioOpenLoop(t *testing.T) {
+	res := syncResultOf(t, "-events", "200", "-consumers", "1", "-rate", "400")
+	if res.Rate != 400 || res.Verdict != "NOT JUDGED (open loop)" {
+		t.Errorf("open loop run: rate %v, verdict %q", res.Rate, res.Verdict)
+	}
+	for name, p := range map[string]syncPhase{"baseline": res.Baseline, "gateway": res.Gateway} {
+		if p.AtPortal != 200 || p.P99Ms <= 0 {
+			t.Errorf("%s: %+v", name, p)
+		}
+		// 200 events at 400/s take half a second to send, whatever the consumers do.
+		if p.ElapsedS < 0.45 {
+			t.Errorf("%s: %d events in %.2f s: not paced at 400/s", name, p.AtPortal, p.ElapsedS)
+		}
 	}
 }
 

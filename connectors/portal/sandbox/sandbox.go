@@ -88,6 +88,8 @@ type Sandbox struct {
 	logins   int
 	// steps counts the steps recorded (StepsReceived).
 	steps int
+	// onStep, when set, is told of each step recorded (SetStepHook).
+	onStep func(code string, nth int)
 
 	national *National
 	drops    *dropSwitch
@@ -157,6 +159,16 @@ func (s *Sandbox) StepsReceived() int {
 	return s.steps
 }
 
+// SetStepHook makes the sandbox call fn for each progress step it records, with the dossier's
+// code and the step's rank for that dossier (1 for its first); a load run times the events' way
+// end to end with it. fn runs under the sandbox's lock: it must be quick and must not call the
+// sandbox. nil removes the hook; Reset removes it too.
+func (s *Sandbox) SetStepHook(fn func(code string, nth int)) {
+	s.mu.Lock()
+	s.onStep = fn
+	s.mu.Unlock()
+}
+
 // Logins counts the successful logins since the sandbox was built or reset.
 func (s *Sandbox) Logins() int {
 	s.mu.Lock()
@@ -180,6 +192,7 @@ func (s *Sandbox) Reset() {
 	clear(s.dossiers)
 	s.logins = 0
 	s.steps = 0
+	s.onStep = nil
 	s.mu.Unlock()
 	s.national.reset()
 	s.drops.reset()
@@ -401,6 +414,9 @@ func (s *Sandbox) appendSteps(items []element) bool {
 		rec := s.dossiers[code]
 		rec.Steps = append(rec.Steps, e.raw)
 		s.steps++
+		if s.onStep != nil {
+			s.onStep(code, len(rec.Steps))
+		}
 	}
 	return true
 }

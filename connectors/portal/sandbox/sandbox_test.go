@@ -454,6 +454,12 @@ func TestConcurrentUse(t *testing.T) {
 	if code, _ := e.integrate(t, session, map[string]any{"service": "DongBoHoSoMC", "isUpdating": "False", "data": []any{dossier("X-1")}}); code != "00" {
 		t.Fatalf("create: %s", code)
 	}
+	ranks := map[int]int{}
+	e.sb.SetStepHook(func(code string, nth int) {
+		if code == "X-1" {
+			ranks[nth]++
+		}
+	})
 	const n = 20
 	var wg sync.WaitGroup
 	codes := make([]string, n)
@@ -487,12 +493,20 @@ func TestConcurrentUse(t *testing.T) {
 	if got := e.sb.StepsReceived(); got != n {
 		t.Errorf("StepsReceived %d, want %d", got, n)
 	}
+	for k := 1; k <= n; k++ {
+		if ranks[k] != 1 {
+			t.Fatalf("step hook ranks %v, want 1..%d once each", ranks, n)
+		}
+	}
 	// A step for a dossier never received is refused and not counted; Reset counts from zero.
 	if code, _ := e.integrate(t, session, map[string]any{"service": "CapNhatTienDoHoSoMC", "data": []any{step("X-unknown", "1")}}); code == "00" {
 		t.Error("step of an unknown dossier accepted")
 	}
 	if got := e.sb.StepsReceived(); got != n {
 		t.Errorf("StepsReceived %d after a refused step, want %d", got, n)
+	}
+	if len(ranks) != n {
+		t.Errorf("the step hook saw a refused step: %v", ranks)
 	}
 	e.sb.Reset()
 	if got := e.sb.StepsReceived(); got != 0 {
