@@ -1,7 +1,6 @@
 package vnpay
 
 import (
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -35,44 +34,58 @@ type IPNHandler struct {
 	// Observer counts accepted and refused IPNs; Log records refusals (no personal data).
 	Observer bank.Observer
 	Log      *slog.Logger
+
+	// settled remembers the IPNs this process saw settled (see settledSet).
+	settled settledSet
 }
 
 func (h *IPNHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	code, reason := h.handle(r)
+	code, reason, params := h.handle(r)
 	if reason != "" {
 		h.Observer.CallbackRejected(bank.EndpointVNPayIPN, reason)
 		if h.Log != nil {
+			if params == nil { // refused before the query was parsed
+				params = r.URL.Query()
+			}
 			h.Log.Warn("vnpay IPN refused", "partner", bank.ProviderVNPay, "reason", reason, "rsp_code", code,
-				"reference", safeRef(r.URL.Query().Get("vnp_TxnRef")))
+				"reference", safeRef(params.Get("vnp_TxnRef")))
 		}
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	_ = json.NewEncoder(w).Encode(Reply(code))
+	_, _ = w.Write(replyBody(code))
 }
 
-// handle returns the RspCode and, for a refusal, its reason.
-func (h *IPNHandler) handle(r *http.Request) (code, reason string) {
+// handle returns the RspCode and, for a refusal, its reason, with the query as parsed (nil when
+// it was refused before).
+func (h *IPNHandler) handle(r *http.Request) (code, reason string, params url.Values) {
 	if h.Secret == "" {
-		return RspInvalidChecksum, bank.ReasonNotConfigured
+		return RspInvalidChecksum, bank.ReasonNotConfigured, nil
 	}
 	if len(r.URL.RawQuery) > maxIPNQuery {
-		return RspInvalidChecksum, bank.ReasonMalformed
+		return RspInvalidChecksum, bank.ReasonMalformed, nil
 	}
 	params, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil || !verifyAny(h.Secret, h.OldSecrets, params) {
-		return RspInvalidChecksum, bank.ReasonBadSignature
+		return RspInvalidChecksum, bank.ReasonBadSignature, params
+	}
+	// A repeat of an IPN already settled here: the same signed fields, so the same verdict the
+	// state machine gave then, which cannot change (paid and failed are final).
+	sig, remembered := signatureKey(params)
+	if remembered && h.settled.seen(sig) {
+		h.Observer.CallbackAccepted(bank.EndpointVNPayIPN, bank.AlreadySettled)
+		return RspAlreadyConfirmed, "", params
 	}
 	n, err := ParseIPN(params)
 	if err != nil {
 		if errors.Is(err, ErrInvalidAmount) {
-			return RspInvalidAmount, bank.ReasonMalformed
+			return RspInvalidAmount, bank.ReasonMalformed, params
 		}
-		return RspUnknownError, bank.ReasonMalformed
+		return RspUnknownError, bank.ReasonMalformed, params
 	}
 	if n.TmnCode != h.TmnCode {
-		return RspOrderNotFound, bank.ReasonUnknownReference
+		return RspOrderNotFound, bank.ReasonUnknownReference, params
 	}
 	s := bank.Settlement{
 		Provider: bank.ProviderVNPay, Reference: n.TxnRef, Outcome: bank.OutcomeFailed, Amount: n.Amount,
@@ -84,22 +97,28 @@ func (h *IPNHandler) handle(r *http.Request) (code, reason string) {
 	}
 	res, err := h.Settler.Settle(r.Context(), s)
 	if err != nil {
-		return RspUnknownError, bank.ReasonUnavailable
+		return RspUnknownError, bank.ReasonUnavailable, params
 	}
 	switch res {
 	case bank.Applied:
+		if remembered {
+			h.settled.add(sig)
+		}
 		h.Observer.CallbackAccepted(bank.EndpointVNPayIPN, res)
-		return RspConfirmed, ""
+		return RspConfirmed, "", params
 	case bank.NotFound:
-		return RspOrderNotFound, bank.ReasonFor(res)
+		return RspOrderNotFound, bank.ReasonFor(res), params
 	case bank.AmountMismatch:
-		return RspInvalidAmount, bank.ReasonFor(res)
+		return RspInvalidAmount, bank.ReasonFor(res), params
 	case bank.AlreadySettled:
 		// A repeat of what was applied: VNPay stops calling; nothing changed.
+		if remembered {
+			h.settled.add(sig)
+		}
 		h.Observer.CallbackAccepted(bank.EndpointVNPayIPN, res)
-		return RspAlreadyConfirmed, ""
+		return RspAlreadyConfirmed, "", params
 	default:
-		return RspAlreadyConfirmed, bank.ReasonFor(res)
+		return RspAlreadyConfirmed, bank.ReasonFor(res), params
 	}
 }
 
