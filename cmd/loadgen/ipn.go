@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,11 +79,29 @@ func (o *ipnOptions) validate() error {
 	return errors.Join(errs...)
 }
 
-// ipnPayment is one payment created for the run, with its IPNs signed in advance so that the
+// ipnPayment is one payment created for the run, with its IPN signed in advance so that the
 // load generator spends no CPU on signing during the measurement.
 type ipnPayment struct {
 	id, reference string
-	valid, bad    string // query strings: signed as VNPay would; the same with a wrong hash
+	valid         string // the query string, signed as VNPay would
+	// forgeAt is the index in valid of the hash digit a forged copy changes: the forged query is
+	// built when sent (in the URL's own concatenation) rather than kept, which halves the memory
+	// the load generator holds for its payments (two query strings of ~450 bytes each).
+	forgeAt int
+}
+
+// forged returns the forged copy's hash digit at forgeAt, one bit changed and query-escaped
+// ('a' becomes '`', written %60) as url.Values.Encode writes it.
+func (p *ipnPayment) forged() string {
+	return url.QueryEscape(string(rune(p.valid[p.forgeAt] ^ 1)))
+}
+
+// target is the URL of an IPN of kind k about p, built in one allocation.
+func (p *ipnPayment) target(base string, k ipnKind) string {
+	if k == ipnBad {
+		return base + "?" + p.valid[:p.forgeAt] + p.forged() + p.valid[p.forgeAt+1:]
+	}
+	return base + "?" + p.valid
 }
 
 // ipnKind is what an IPN of the mix is, and so which answer it must get.
@@ -116,26 +135,23 @@ func newIPNMix(pays []ipnPayment, duplicates, bad float64) *ipnMix {
 	return &ipnMix{pays: pays, duplicates: duplicates, bad: bad, answers: map[string]int64{}, validSent: make([]atomic.Bool, len(pays))}
 }
 
-// pick chooses the next IPN: its kind, payment and query string. Once every payment had its
-// first IPN, valid IPNs are repeats.
-func (m *ipnMix) pick() (ipnKind, int, string) {
+// pick chooses the next IPN: its kind and payment. Once every payment had its first IPN, valid
+// IPNs are repeats.
+func (m *ipnMix) pick() (ipnKind, int) {
 	r := rand.Float64()
 	switch {
 	case r < m.bad:
-		i := rand.IntN(len(m.pays))
-		return ipnBad, i, m.pays[i].bad
+		return ipnBad, rand.IntN(len(m.pays))
 	case r < m.bad+m.duplicates:
 		if sent := min(m.next.Load(), int64(len(m.pays))); sent > 0 {
-			i := int(rand.Int64N(sent))
-			return ipnDuplicate, i, m.pays[i].valid
+			return ipnDuplicate, int(rand.Int64N(sent))
 		}
 	}
 	i := m.next.Add(1) - 1
 	if i >= int64(len(m.pays)) {
-		j := rand.IntN(len(m.pays))
-		return ipnDuplicate, j, m.pays[j].valid
+		return ipnDuplicate, rand.IntN(len(m.pays))
 	}
-	return ipnFirst, int(i), m.pays[i].valid
+	return ipnFirst, int(i)
 }
 
 // expected reports whether code is a right answer to an IPN of kind k.
@@ -182,11 +198,11 @@ type ipnSender struct {
 }
 
 func (s *ipnSender) do(ctx context.Context) outcome {
-	kind, i, query := s.mix.pick()
+	kind, i := s.mix.pick()
 	if kind != ipnBad {
 		s.mix.validSent[i].Store(true)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"?"+query, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.mix.pays[i].target(s.url, kind), nil)
 	if err != nil {
 		return outcome{Err: err}
 	}
@@ -336,11 +352,14 @@ func createIPNPayments(ctx context.Context, client *loadClient, apiBase, runID s
 				sig := vnpay.Sign(v.Secret, params)
 				params.Set(vnpay.ParamSecureHash, sig)
 				p.valid = params.Encode()
-				// A forged hash: the right length, one digit changed.
-				forged := []byte(sig)
-				forged[len(forged)/2] ^= 1
-				params.Set(vnpay.ParamSecureHash, string(forged))
-				p.bad = params.Encode()
+				// A forged hash: the right length, its middle digit changed (see target).
+				at := strings.Index(p.valid, vnpay.ParamSecureHash+"=")
+				if at < 0 {
+					errs <- fmt.Errorf("payment %d: no %s in the signed query", i, vnpay.ParamSecureHash)
+					next.Store(int64(n))
+					return
+				}
+				p.forgeAt = at + len(vnpay.ParamSecureHash) + 1 + len(sig)/2
 				pays[i] = p
 			}
 		}()

@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/egov-vn/gateway/connectors/bank/vnpay"
 	"github.com/egov-vn/gateway/internal/testredis"
 	"github.com/egov-vn/gateway/routing"
 )
@@ -131,5 +133,25 @@ func TestCheckExactlyOnce(t *testing.T) {
 	}
 	if c, _ := checkExactlyOnce(ctx, rdb, prefix, pays, mixOf([]bool{true, true, false}, 2)); c.Pass || !strings.Contains(strings.Join(c.Problems, "\n"), "pay_B") {
 		t.Errorf("a payment with two transitions to paid judged %+v, want a problem naming pay_B", c)
+	}
+}
+
+// TestForgedIPNTarget: the forged IPN built when sent is the signed query with one digit of its
+// hash changed, as url.Values.Encode writes it, and the valid one is the signed query itself.
+func TestForgedIPNTarget(t *testing.T) {
+	for _, sig := range []string{strings.Repeat("0", 64) + "a" + strings.Repeat("1", 63), strings.Repeat("f", 128), strings.Repeat("5", 128)} {
+		params := url.Values{"vnp_TxnRef": {"REFA"}, "vnp_Amount": {"15000000"}, "vnp_OrderInfo": {"Thanh toan phi"}}
+		params.Set(vnpay.ParamSecureHash, sig)
+		p := ipnPayment{valid: params.Encode()}
+		p.forgeAt = strings.Index(p.valid, vnpay.ParamSecureHash+"=") + len(vnpay.ParamSecureHash) + 1 + len(sig)/2
+		forged := []byte(sig)
+		forged[len(forged)/2] ^= 1
+		params.Set(vnpay.ParamSecureHash, string(forged))
+		if got, want := p.target("http://gw/ipn", ipnBad), "http://gw/ipn?"+params.Encode(); got != want {
+			t.Errorf("forged target %q, want %q", got, want)
+		}
+		if got, want := p.target("http://gw/ipn", ipnDuplicate), "http://gw/ipn?"+p.valid; got != want {
+			t.Errorf("valid target %q, want %q", got, want)
+		}
 	}
 }
