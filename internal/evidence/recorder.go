@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -301,9 +302,8 @@ var referenceFields = []string{"vnp_TxnRef", "transaction_id"}
 
 // reference is the payment reference of a callback, when one can be read.
 func reference(r *http.Request, body []byte) string {
-	q := r.URL.Query()
 	for _, f := range referenceFields {
-		if v := q.Get(f); v != "" {
+		if v := queryGet(r.URL.RawQuery, f); v != "" {
 			return bounded(v)
 		}
 	}
@@ -341,6 +341,48 @@ func answered(b []byte) string {
 		}
 	}
 	return bounded(strings.Join(refs, ","))
+}
+
+// maxScannedParams bounds the parameters queryGet reads itself; a longer query is left to
+// url.ParseQuery, whose own limit (GODEBUG urlmaxqueryparams, 10,000 by default) then applies.
+const maxScannedParams = 1000
+
+// queryGet is url.ParseQuery(raw).Get(key) without building the map: the first value of key
+// among the pairs ParseQuery keeps (a pair with ';' or an invalid escape is skipped). It runs on
+// every callback, and allocates only to unescape a key or value that has escapes.
+func queryGet(raw, key string) string {
+	if strings.Count(raw, "&") >= maxScannedParams {
+		return parsedGet(raw, key)
+	}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		if k != key {
+			if !strings.ContainsAny(k, "%+") {
+				continue
+			}
+			uk, err := url.QueryUnescape(k)
+			if err != nil || uk != key {
+				continue
+			}
+		}
+		uv, err := url.QueryUnescape(v)
+		if err != nil {
+			continue
+		}
+		return uv
+	}
+	return ""
+}
+
+// parsedGet is url.ParseQuery(raw).Get(key).
+func parsedGet(raw, key string) string {
+	q, _ := url.ParseQuery(raw)
+	return q.Get(key)
 }
 
 func bounded(s string) string {
