@@ -8,9 +8,9 @@
 // guarantees and the same Redis data (stream, group, pending entries list), so the two can be
 // swapped on a live system:
 //
-//   - at most InFlight messages are delivered and not yet acknowledged; a read asks for as many
-//     entries as there are free slots (never more), so nothing waits in memory unhandled while its
-//     idle time runs;
+//   - at most InFlight messages are delivered and not yet acknowledged; a read waits until half
+//     the window is free and asks for as many entries as there are free slots (never more), so
+//     nothing waits in memory unhandled while its idle time runs;
 //   - an acknowledged message's id goes to one acknowledger, which sends every id waiting at that
 //     moment in one XACK (group commit: no delay when idle, larger batches under load). An id whose
 //     XACK is lost in a crash stays pending and is claimed and redelivered later, where the
@@ -219,15 +219,19 @@ func (sub *subscription) run(ctx context.Context, cancelMessages context.CancelF
 	close(sub.out)
 }
 
-// acquire takes one slot, waiting for it, then as many more as are free up to want; it returns
-// how many it took (0 when ctx ended).
-func (sub *subscription) acquire(ctx context.Context, want int) int {
-	select {
-	case <-sub.slots:
-	case <-ctx.Done():
-		return 0
+// acquire waits until atLeast slots are free and takes them, then takes as many more as are free
+// up to want; it returns how many it took (0 when ctx ended).
+func (sub *subscription) acquire(ctx context.Context, atLeast, want int) int {
+	n := 0
+	for n < atLeast {
+		select {
+		case <-sub.slots:
+			n++
+		case <-ctx.Done():
+			sub.release(n)
+			return 0
+		}
 	}
-	n := 1
 	for n < want {
 		select {
 		case <-sub.slots:
@@ -247,7 +251,9 @@ func (sub *subscription) release(n int) {
 
 func (sub *subscription) readLoop(ctx context.Context) {
 	for ctx.Err() == nil {
-		n := sub.acquire(ctx, sub.cfg.InFlight)
+		// Read when half the window is free (at least one slot): acknowledgements come one by
+		// one, and reading at the first free slot would read one entry at a time under load.
+		n := sub.acquire(ctx, (sub.cfg.InFlight+1)/2, sub.cfg.InFlight)
 		if n == 0 {
 			return
 		}
@@ -406,7 +412,7 @@ func (sub *subscription) claim(ctx context.Context) bool {
 			if p.Idle < sub.cfg.MaxIdleTime {
 				continue
 			}
-			if sub.acquire(ctx, 1) == 0 {
+			if sub.acquire(ctx, 1, 1) == 0 {
 				return false
 			}
 			msgs, err := sub.cfg.Client.XClaim(ctx, &redis.XClaimArgs{
