@@ -238,7 +238,7 @@ func (l *Log) enqueue(e Entry, q *queued) error {
 		e.At = l.now()
 	}
 	e.At = e.At.In(vntime.Zone)
-	raw, err := json.Marshal(e)
+	raw, err := encodeEntry(&e)
 	if err != nil {
 		return fmt.Errorf("encoding evidence entry: %w", err)
 	}
