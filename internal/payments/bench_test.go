@@ -44,3 +44,26 @@ func BenchmarkSettle(b *testing.B) {
 		})
 	}
 }
+
+// TestSettleAllocations bounds the state machine step's allocations on the real Redis for a
+// repeat (the script answers "already"): the keys shared by every payment are built once, not
+// per settlement (42 allocations when they were).
+func TestSettleAllocations(t *testing.T) {
+	e := newEnv(t, "redis", payments.Config{})
+	c, _, err := e.svc.Create(t.Context(), "onestop", "allocs", request(bank.ProviderVNPay, 150000), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := settlement(c.Reference, 150000, bank.OutcomePaid, "1")
+	if res, err := e.svc.Settle(t.Context(), st); err != nil || res != bank.Applied {
+		t.Fatalf("settle: %v %v", res, err)
+	}
+	n := testing.AllocsPerRun(50, func() {
+		if res, err := e.svc.Settle(t.Context(), st); err != nil || res != bank.AlreadySettled {
+			t.Fatalf("repeat: %v %v", res, err)
+		}
+	})
+	if n > 38 {
+		t.Errorf("a repeat's settlement made %.0f allocations, want at most 38", n)
+	}
+}

@@ -109,6 +109,9 @@ type Service struct {
 	metrics   *observability.PaymentMetrics
 	log       *slog.Logger
 	now       func() time.Time
+	// transitionTail is the transition script's KEYS after the payment and its history: the
+	// outbox, the due set and every provider's pending index.
+	transitionTail []string
 }
 
 var (
@@ -127,7 +130,9 @@ func New(cfg Config, s *store.Store, providers map[string]bank.Provider, m *obse
 			return nil, fmt.Errorf("payments: provider %q is misconfigured", name)
 		}
 	}
-	return &Service{cfg: cfg, store: s, keys: newKeys(s.Keys.Prefix, cfg.Topic), providers: providers, metrics: m, log: log, now: time.Now}, nil
+	k := newKeys(s.Keys.Prefix, cfg.Topic)
+	return &Service{cfg: cfg, store: s, keys: k, providers: providers, metrics: m, log: log, now: time.Now,
+		transitionTail: append([]string{k.outbox(), k.due()}, k.pendingAll()...)}, nil
 }
 
 // Enabled reports whether a provider is configured.
@@ -436,8 +441,10 @@ func (s *Service) transition(ctx context.Context, provider, ref string, to bank.
 	if !paidAt.IsZero() {
 		paid = stamp(paidAt)
 	}
-	out, err := transition.Run(ctx, s.store.Client,
-		append([]string{s.keys.payment(ref), s.keys.history(ref), s.keys.outbox(), s.keys.due()}, s.keys.pendingAll()...),
+	// The keys after the payment's own two are the same for every payment, built once.
+	keys := make([]string, 2, 2+len(s.transitionTail))
+	keys[0], keys[1] = s.keys.payment(ref), s.keys.history(ref)
+	out, err := transition.Run(ctx, s.store.Client, append(keys, s.transitionTail...),
 		provider, string(to), amountArg, txn, account, reason, stamp(now), paid, s.cfg.Topic).StringSlice()
 	if err != nil {
 		return 0, fmt.Errorf("applying payment transition: %w", err)
