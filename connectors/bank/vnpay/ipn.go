@@ -66,7 +66,7 @@ func (h *IPNHandler) handle(r *http.Request) (code, reason string, params url.Va
 	if len(r.URL.RawQuery) > maxIPNQuery {
 		return RspInvalidChecksum, bank.ReasonMalformed, nil
 	}
-	params, err := url.ParseQuery(r.URL.RawQuery)
+	params, err := parseQuery(r.URL.RawQuery)
 	if err != nil || !verifyAny(h.Secret, h.OldSecrets, params) {
 		return RspInvalidChecksum, bank.ReasonBadSignature, params
 	}
