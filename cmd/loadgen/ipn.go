@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -285,6 +286,7 @@ func (o *ipnOptions) run(ctx context.Context, e *env) (any, error) {
 		return nil, err
 	}
 	res.CreateS = round(time.Since(t0).Seconds(), 2)
+	res.PaymentsHeldMiB = round(float64(heldBytes(pays))/(1<<20), 1)
 	fmt.Fprintf(e.progress, "gateway: %d VNPay payments created in %.1fs\n", len(pays), res.CreateS)
 
 	base, err := o.baselinePhase(ctx, e, rdb, client, pays)
@@ -317,6 +319,15 @@ func (o *ipnOptions) run(ctx context.Context, e *env) (any, error) {
 		return res, fmt.Errorf("exactly-once check failed: %s", strings.Join(check.Problems, "; "))
 	}
 	return res, nil
+}
+
+// heldBytes is the memory pays holds: the slice and the strings it points to.
+func heldBytes(pays []ipnPayment) int64 {
+	n := int64(cap(pays)) * int64(unsafe.Sizeof(ipnPayment{}))
+	for _, p := range pays {
+		n += int64(len(p.id) + len(p.reference) + len(p.valid))
+	}
+	return n
 }
 
 // createIPNPayments creates n VNPay payments through POST /v1/payments with workers workers and
@@ -631,6 +642,13 @@ type ipnResult struct {
 	DurationS     float64 `json:"duration_s"`
 	WarmupS       float64 `json:"warmup_s"`
 	CreateS       float64 `json:"create_s"` // creating the payments, before the phases
+	// PaymentsHeldMiB is what the load generator holds for its payments (ids, references and
+	// signed IPNs) through both phases: part of the process's RSS that is not the gateway's.
+	PaymentsHeldMiB float64 `json:"payments_held_mib"`
+	// RSSOverBaselineMiB is the gateway phase's RSS less the baseline phase's: what running the
+	// gateway under load adds to the process (the idle gateway and the load generator's payments
+	// are in both).
+	RSSOverBaselineMiB float64 `json:"rss_over_baseline_mib"`
 
 	// Requests of a phase are IPNs answered as their kind must be (00 or 02 for a valid one,
 	// 97 for a forged one); its events are the 00 answers (payments that became paid).
@@ -645,6 +663,7 @@ type ipnResult struct {
 }
 
 func (r *ipnResult) judge() {
+	r.RSSOverBaselineMiB = round(r.Gateway.RSSMiB-r.Baseline.RSSMiB, 1)
 	if r.Baseline.RequestsPerS > 0 {
 		r.Ratio = round(r.Gateway.RequestsPerS/r.Baseline.RequestsPerS, 3)
 	}
@@ -687,6 +706,8 @@ func (r *ipnResult) report(e *env) error {
 	fmt.Fprintf(&b, "gateway answers (kind:RspCode, whole phase): %v\n", r.Answers)
 	b.WriteString("CPU and RSS are this whole process: the load generator in both phases, the in-process gateway\n" +
 		"(IPN path, evidence log and the consumers notifying the one-stop system and the portal) in the second.\n")
+	fmt.Fprintf(&b, "RSS: the load generator holds %.1f MiB for its payments in both phases; the gateway phase's RSS is %.1f MiB over the baseline phase's\n",
+		r.PaymentsHeldMiB, r.RSSOverBaselineMiB)
 	if c := r.Check; c != nil {
 		v := "PASS"
 		if !c.Pass {

@@ -24,6 +24,13 @@ func TestIPNScenario(t *testing.T) {
 	if res.Scenario != "ipn" {
 		t.Errorf("scenario %q, want ipn", res.Scenario)
 	}
+	// 300 payments of ~500 bytes each (a struct and three strings): well under a MiB, not zero.
+	if res.PaymentsHeldMiB <= 0 || res.PaymentsHeldMiB > 1 {
+		t.Errorf("payments held %.2f MiB, want the few hundred KiB 300 payments take", res.PaymentsHeldMiB)
+	}
+	if want := round(res.Gateway.RSSMiB-res.Baseline.RSSMiB, 1); res.RSSOverBaselineMiB != want {
+		t.Errorf("RSS over baseline %.1f MiB, want %.1f", res.RSSOverBaselineMiB, want)
+	}
 	c := res.Check
 	if c == nil || !c.Pass {
 		t.Fatalf("exactly-once check %+v, want a pass", c)
