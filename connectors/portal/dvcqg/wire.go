@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/egov-vn/gateway/internal/jsonenc"
 )
 
 // The bodies of the calls made for every synced event (TraCuuHoSo, DongBoHoSoMC,
@@ -210,62 +212,8 @@ func appendList[T any](b []byte, elems []T, appendElem func(T, []byte) []byte) [
 	return append(b, ']')
 }
 
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string exactly as encoding/json does with HTML escaping (its
-// default): ", \ and control characters escaped (\b \f \n \r \t by name, others as \u00XX),
-// <, > and & as \u003c, \u003e and \u0026, each byte of invalid UTF-8 as \ufffd, and U+2028 and
-// U+2029 as \u2028 and \u2029.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '\\', '"':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
+// appendString writes s as a JSON string exactly as encoding/json does (jsonenc.AppendString).
+func appendString(b []byte, s string) []byte { return jsonenc.AppendString(b, s) }
 
 // scanReply reads an integration answer's error_code, and its result when wantResult, without
 // reflection, for the plain form every adapter answer takes: a JSON object whose keys are ASCII
