@@ -252,5 +252,5 @@ func (r *ingestResult) judge() {
 	if r.Baseline.EventsPerS > 0 {
 		r.Ratio = round(r.Gateway.EventsPerS/r.Baseline.EventsPerS, 3)
 	}
-	r.Goal = judgeGoal(ingestMinRatio, ingestMaxP99, r.Ratio, r.Gateway)
+	r.Goal = judgeGoal(ingestMinRatio, ingestMaxP99, r.Ratio, r.Gateway, r.Mode == "open")
 }

@@ -667,7 +667,7 @@ func (r *ipnResult) judge() {
 	if r.Baseline.RequestsPerS > 0 {
 		r.Ratio = round(r.Gateway.RequestsPerS/r.Baseline.RequestsPerS, 3)
 	}
-	r.Goal = judgeGoal(ipnMinRatio, ipnMaxP99, r.Ratio, r.Gateway)
+	r.Goal = judgeGoal(ipnMinRatio, ipnMaxP99, r.Ratio, r.Gateway, r.Mode == "open")
 }
 
 func (r *ipnResult) report(e *env) error {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/egov-vn/gateway/internal/testredis"
 )
@@ -33,4 +34,20 @@ func resultLine(t *testing.T, scenario string, args ...string) string {
 		t.Fatal("no RESULT line")
 	}
 	return line
+}
+
+// An open-loop run offers both phases the same rate: its throughput ratio is not judged (it would
+// read 1.00× PASS), and its verdict is the p99's.
+func TestOpenLoopThroughputIsNotJudged(t *testing.T) {
+	fast := phaseResult{Requests: 10, P99Ms: 5}
+	slow := phaseResult{Requests: 10, P99Ms: 50}
+	if g := judgeGoal(0.8, 15*time.Millisecond, 1.0, fast, true); g.Throughput != notJudged || g.Verdict != "PASS" {
+		t.Errorf("open loop, p99 met: %+v", g)
+	}
+	if g := judgeGoal(0.8, 15*time.Millisecond, 1.0, slow, true); g.Throughput != notJudged || g.Verdict != "MISS" {
+		t.Errorf("open loop, p99 missed: %+v", g)
+	}
+	if g := judgeGoal(0.8, 15*time.Millisecond, 0.5, fast, false); g.Throughput != "MISS" || g.Verdict != "MISS" {
+		t.Errorf("closed loop at 0.5×: %+v", g)
+	}
 }
