@@ -249,9 +249,9 @@ func (s *Store) SyncSuperseded(ctx context.Context, code string, synced int64, e
 	released()
 }
 
-// SyncFailed records a failed sync attempt (what RecordSyncAttempt records for failed) and its
-// timeline entry e, then gives release back (nil: kept), in one round trip. Failures are ignored,
-// as those of RecordSyncAttempt and AddTimeline are.
+// SyncFailed records a failed sync attempt (the attempt counted and, when failed, the error class,
+// never a partner body) and its timeline entry e, then gives release back (nil: kept), in one
+// round trip. Failures are ignored, as those of AddTimeline are.
 func (s *Store) SyncFailed(ctx context.Context, code string, failed error, e TimelineEntry, release *SyncLock) {
 	key := s.Keys.Dossier(code)
 	var released func()

@@ -107,19 +107,6 @@ func (s *Store) DossierSyncState(ctx context.Context, code string) (SyncState, e
 	return st, nil
 }
 
-// RecordSyncAttempt counts an attempt and, when failed, its error class (never a partner body).
-func (s *Store) RecordSyncAttempt(ctx context.Context, code string, failed error) {
-	key := s.Keys.Dossier(code)
-	_, _ = s.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.HIncrBy(ctx, key, "attempts", 1)
-		if failed != nil {
-			p.HIncrBy(ctx, key, "failures", 1)
-			p.HSet(ctx, key, "last_error", failed.Error(), "last_error_at", time.Now().UnixMilli())
-		}
-		return nil
-	})
-}
-
 func str(v any) string {
 	s, _ := v.(string)
 	return s
