@@ -426,11 +426,12 @@ func (sub *subscription) claim(ctx context.Context) bool {
 					sub.log.Error("claiming pending entry", "id", p.ID, "err", err)
 				}
 				return ctx.Err() == nil
-			case len(msgs) == 0:
-				// Another consumer claimed it first, or the entry was trimmed from the stream (then
-				// nothing can deliver it: drop it from the pending list).
+			case len(msgs) == 0 || msgs[0].ID == "":
+				// Another consumer claimed it first (nothing returned), or the entry is gone from
+				// the stream: Redis 7 drops it from the pending list itself, Redis 6.2 answers a nil
+				// entry and keeps it there; nothing can deliver it, so acknowledge it.
 				sub.release(1)
-				if errors.Is(err, redis.Nil) {
+				if errors.Is(err, redis.Nil) || len(msgs) > 0 {
 					_ = sub.cfg.Client.XAck(ctx, sub.stream, sub.cfg.Group, p.ID).Err()
 				}
 			default:

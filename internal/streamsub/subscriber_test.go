@@ -346,3 +346,57 @@ func TestLostGroupIsReported(t *testing.T) {
 		}
 	})
 }
+
+// nilClaims makes every XCLAIM answer one nil entry, as Redis 6.2 does for an entry no longer in
+// the stream.
+type nilClaims struct{}
+
+func (nilClaims) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (nilClaims) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if c, ok := cmd.(*redis.XMessageSliceCmd); ok && strings.EqualFold(cmd.Name(), "xclaim") {
+			c.SetVal([]redis.XMessage{{}})
+			c.SetErr(nil)
+			return nil
+		}
+		return err
+	}
+}
+func (nilClaims) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// A claimed entry that is gone from the stream is acknowledged (dropped from the pending list),
+// never delivered as an empty message.
+func TestClaimOfAnEntryGoneIsAcknowledged(t *testing.T) {
+	backends(t, func(t *testing.T, c redis.UniversalClient, prefix string) {
+		ctx := context.Background()
+		stream := prefix + ":s7"
+		if err := c.XGroupCreateMkStream(ctx, stream, "g", "0").Err(); err != nil {
+			t.Fatal(err)
+		}
+		addEntries(t, c, stream, 1)
+		if err := c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "dead", Streams: []string{stream, ">"}, Count: 1}).Err(); err != nil {
+			t.Fatal(err)
+		}
+		opts := *c.(*redis.Client).Options()
+		hooked := redis.NewClient(&opts)
+		t.Cleanup(func() { hooked.Close() })
+		hooked.AddHook(nilClaims{})
+		s := newSub(t, hooked, 2, func(cfg *Config) {
+			cfg.MaxIdleTime = 100 * time.Millisecond
+			cfg.ClaimInterval = 50 * time.Millisecond
+		})
+		msgs, err := s.Subscribe(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the gone entry acknowledged", func() bool { return pendingCount(t, c, stream) == 0 })
+		select {
+		case m := <-msgs:
+			t.Fatalf("delivered %q (%d bytes) for an entry gone from the stream", m.UUID, len(m.Payload))
+		case <-time.After(100 * time.Millisecond):
+		}
+	})
+}
