@@ -108,13 +108,7 @@ func (c *Client) UpsertDossier(ctx context.Context, d portal.Dossier) error {
 	if nonEmpty(found.Result) {
 		updating = isUpdatingTrue
 	}
-	err = c.integrate(ctx, opSync, serviceSync, func(env envelope) any {
-		return syncRequest{envelope: env, IsUpdating: updating, Data: []dossierDTO{dto}}
-	}, nil)
-	if err != nil {
-		return fmt.Errorf("syncing dossier with %s: %w", serviceSync, err)
-	}
-	return nil
+	return c.syncDossier(ctx, dto, updating)
 }
 
 // UpdateDossier sends the whole current state of a dossier the portal already holds (one the
@@ -125,8 +119,13 @@ func (c *Client) UpdateDossier(ctx context.Context, d portal.Dossier) error {
 	if err != nil {
 		return err
 	}
-	err = c.integrate(ctx, opSync, serviceSync, func(env envelope) any {
-		return syncRequest{envelope: env, IsUpdating: isUpdatingTrue, Data: []dossierDTO{dto}}
+	return c.syncDossier(ctx, dto, isUpdatingTrue)
+}
+
+// syncDossier sends one dossier's state with DongBoHoSoMC and the given isUpdating.
+func (c *Client) syncDossier(ctx context.Context, dto dossierDTO, updating string) error {
+	err := c.integrate(ctx, opSync, serviceSync, func(env envelope) any {
+		return syncRequest{envelope: env, IsUpdating: updating, Data: []dossierDTO{dto}}
 	}, nil)
 	if err != nil {
 		return fmt.Errorf("syncing dossier with %s: %w", serviceSync, err)
