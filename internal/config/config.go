@@ -28,11 +28,13 @@ const (
 
 // Config is everything the gateway needs to start.
 type Config struct {
-	Profile string      `yaml:"profile"`
-	Log     LogConfig   `yaml:"log"`
-	HTTP    HTTPConfig  `yaml:"http"`
-	Admin   AdminConfig `yaml:"admin"`
-	Redis   RedisConfig `yaml:"redis"`
+	Profile string `yaml:"profile"`
+	// Role is what this process runs: all (the default), api or worker (role.go).
+	Role  string      `yaml:"role"`
+	Log   LogConfig   `yaml:"log"`
+	HTTP  HTTPConfig  `yaml:"http"`
+	Admin AdminConfig `yaml:"admin"`
+	Redis RedisConfig `yaml:"redis"`
 	// Clients maps a one-stop client's name to its bearer tokens (secret: environment only,
 	// GATEWAY_CLIENT_TOKENS="name:token,name:token2"). Two tokens of one client are valid at once
 	// during a rotation.
@@ -204,6 +206,7 @@ func Defaults() Config {
 	}
 	c := Config{
 		Profile: ProfileDev,
+		Role:    RoleAll,
 		Log:     LogConfig{Level: "info", Format: "text"},
 		HTTP: HTTPConfig{
 			Addr:              "127.0.0.1:8080",
@@ -399,6 +402,7 @@ func applyEnv(c *Config, env func(string) string) error {
 		}
 	}
 	str("GATEWAY_PROFILE", &c.Profile)
+	str("GATEWAY_ROLE", &c.Role)
 	str("GATEWAY_LOG_LEVEL", &c.Log.Level)
 	str("GATEWAY_LOG_FORMAT", &c.Log.Format)
 	str("GATEWAY_HTTP_ADDR", &c.HTTP.Addr)
@@ -636,6 +640,7 @@ func (c *Config) Validate() error {
 			bad("onestop secret %d: must start with whsec_", i+1)
 		}
 	}
+	validateRole(c, bad)
 	validatePayments(c.Payments, c.Profile == ProfileDev, bad)
 	validateNational(c.Portal, bad)
 	validatePostal(c.Postal, c.Profile == ProfileDev, bad)
