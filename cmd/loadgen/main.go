@@ -32,7 +32,13 @@
 // minimal hand-written pipeline (XADD → XREADGROUP → the portal's calls → XACK, batched), on the
 // same Redis and the same sandbox portal; -replicas runs several gateways on one key prefix and
 // -backlog parks the whole load first (portal paused) to read the RSS with the backlog and time
-// the drain after the resume. See sync.go for its flags.
+// the drain after the resume. flow.go describes the runner it shares with postal and mixed, and
+// their flags (-events, -consumers, -in-flight, -replicas, -producers, -read-batch, -rate,
+// -backlog, -drain, -timeout, -cpuprofile); sync.go adds -versions.
+//
+// postal measures postal delivery end to end the same way: vn.gov.delivery.requested events in,
+// orders at the MyVNPost sandbox out, against a minimal pipeline making the same two MyVNPost
+// calls (look-up, create) per request (postal.go).
 //
 // ipn measures VNPay's IPN (GET /v1/callbacks/vnpay/ipn) the same way. An in-process gateway
 // (dev profile, real Redis, own key prefix) first gets -payments VNPay payments through POST

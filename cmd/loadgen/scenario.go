@@ -40,6 +40,7 @@ func scenarios() []*scenario {
 	return []*scenario{
 		newIngest(),
 		newSync(),
+		newPostal(),
 		newIPN(),
 		newFault(killReplica),
 		newFault(partnerOutage),

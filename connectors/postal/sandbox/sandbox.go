@@ -121,6 +121,10 @@ type Sandbox struct {
 	logins  map[string]int
 	// duplicates counts creates refused because the order number existed.
 	duplicates int
+	// created counts the orders created (Created); onCreate, when set, is told of each
+	// (SetCreateHook).
+	created  int
+	onCreate func(number string)
 }
 
 // New builds a sandbox accepting the accounts of cfg.
@@ -194,6 +198,23 @@ func (s *Sandbox) ExpireTokens() int {
 	return n
 }
 
+// Created counts the orders created since the sandbox was built or reset: what a load run polls
+// to know how many requests have reached the post, without Orders' copy and sort.
+func (s *Sandbox) Created() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.created
+}
+
+// SetCreateHook makes the sandbox call fn with the order number of each order it creates; a load
+// run times requests end to end with it. fn runs under the sandbox's lock: it must be quick and
+// must not call the sandbox. nil removes the hook; Reset removes it too.
+func (s *Sandbox) SetCreateHook(fn func(number string)) {
+	s.mu.Lock()
+	s.onCreate = fn
+	s.mu.Unlock()
+}
+
 // Orders lists the orders received, by number.
 func (s *Sandbox) Orders() []Order {
 	s.mu.Lock()
@@ -225,6 +246,8 @@ func (s *Sandbox) Reset() {
 	s.records = nil
 	clear(s.logins)
 	s.duplicates = 0
+	s.created = 0
+	s.onCreate = nil
 	s.mu.Unlock()
 	s.requests.Store(0)
 	s.faults.Set(faults.Settings{})
@@ -333,6 +356,10 @@ func (s *Sandbox) create(o *Order) (Order, bool) {
 		first = postal.StatusDraft
 	}
 	s.setStatus(o, first)
+	s.created++
+	if s.onCreate != nil {
+		s.onCreate(o.Number)
+	}
 	return o.clone(), true
 }
 

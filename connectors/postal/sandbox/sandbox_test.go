@@ -336,3 +336,31 @@ func TestMyVNPostDraftIsConfirmedByAdvance(t *testing.T) {
 		t.Fatalf("advancing a draft = %d %s, want status 1", code, body)
 	}
 }
+
+// TestCreatedCountsNewOrdersAndTellsTheHook: Created and the create hook count each order once,
+// not a refused duplicate, and Reset clears both.
+func TestCreatedCountsNewOrdersAndTellsTheHook(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	var told []string
+	f.sb.SetCreateHook(func(number string) { told = append(told, number) })
+	h := map[string]string{"token": f.mvToken(t)}
+	for range 2 {
+		f.do(t, "POST", "/myvnpost/api/orders", h, mvOrder)
+	}
+	second := strings.Replace(mvOrder, `"H37-1-R"`, `"H37-2-R"`, 1)
+	if code, body := f.do(t, "POST", "/myvnpost/api/orders", h, second); code != 200 {
+		t.Fatalf("create = %d %s", code, body)
+	}
+	if f.sb.Created() != 2 || strings.Join(told, ",") != "H37-1-R,H37-2-R" {
+		t.Fatalf("Created = %d, hook told %v; want 2 and both numbers once", f.sb.Created(), told)
+	}
+	f.sb.Reset()
+	h = map[string]string{"token": f.mvToken(t)}
+	if code, _ := f.do(t, "POST", "/myvnpost/api/orders", h, mvOrder); code != 200 {
+		t.Fatalf("create after reset = %d", code)
+	}
+	if f.sb.Created() != 1 || len(told) != 2 {
+		t.Errorf("after Reset: Created = %d, hook told %d times; want 1 and still 2 (hook removed)", f.sb.Created(), len(told))
+	}
+}
