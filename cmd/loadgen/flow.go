@@ -72,6 +72,14 @@ type flowKind interface {
 	setHook(sb *sandboxes.Set, fn func(key string, nth int))
 }
 
+// phaseSetter is a flow that sets a phase up before it starts (after its gateways run), and
+// sends some of its requests itself (sender wraps the phase's send of CloudEvents).
+type phaseSetter interface {
+	setUpBaseline(ctx context.Context, e *env, rdb *redis.Client, o *flowOptions) (stop func(context.Context) error, err error)
+	setUpGateway(ctx context.Context, e *env, gw *gateway, o *flowOptions) error
+	sender(send func(ctx context.Context, n uint64, body []byte) error) func(ctx context.Context, n uint64, body []byte) error
+}
+
 // flowGen generates a phase's events.
 type flowGen interface {
 	// next is the next event and its sequence number. Safe for concurrent use.
@@ -435,6 +443,18 @@ func (o *flowOptions) baselinePhase(ctx context.Context, e *env, rdb *redis.Clie
 	xadd := func(ctx context.Context, _ uint64, body []byte) error {
 		return rdb.XAdd(ctx, &redis.XAddArgs{Stream: stream, Values: []any{"payload", body}}).Err()
 	}
+	if ps, ok := o.kind.(phaseSetter); ok {
+		stop, err := ps.setUpBaseline(ctx, e, rdb, o)
+		if err != nil {
+			return flowPhase{}, err
+		}
+		defer func() {
+			cctx, ccancel := cleanupContext(ctx)
+			defer ccancel()
+			_ = stop(cctx)
+		}()
+		xadd = ps.sender(xadd)
+	}
 	fmt.Fprintf(e.progress, "baseline: %d events, %d consumers, sandbox %s\n", o.events, o.workers(), sb.url)
 
 	var m *phaseMeter
@@ -562,6 +582,12 @@ func (o *flowOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 		return nil
 	}
 	gen := o.kind.newGen("g"+e.runID, o)
+	if ps, ok := o.kind.(phaseSetter); ok {
+		if err := ps.setUpGateway(ctx, e, gws[0], o); err != nil {
+			return ph, err
+		}
+		post = ps.sender(post)
+	}
 	fmt.Fprintf(e.progress, "gateway: %d replicas × %d consumers × %d in flight, prefix %s\n", o.replicas, o.consumers, o.inFlight, prefix)
 
 	var m *phaseMeter

@@ -337,7 +337,6 @@ func createIPNPayments(ctx context.Context, client *loadClient, apiBase, runID s
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
-	payDate := time.Now().In(vntime.Zone)
 	for range min(workers, n) {
 		wg.Add(1)
 		go func() {
@@ -353,24 +352,11 @@ func createIPNPayments(ctx context.Context, client *loadClient, apiBase, runID s
 					next.Store(int64(n)) // stop the others
 					return
 				}
-				ipn := vnpay.IPN{
-					TmnCode: v.TmnCode, Amount: ipnAmount, BankCode: "NCB", BankTranNo: "VNP" + leftPad(strconv.Itoa(i), 8),
-					CardType: "ATM", OrderInfo: "Thanh toan phi ho so " + p.reference, PayDate: payDate,
-					ResponseCode: vnpay.ResponseCodeSuccess, TransactionNo: strconv.Itoa(20_000_000 + i),
-					TransactionStatus: vnpay.ResponseCodeSuccess, TxnRef: p.reference,
-				}
-				params := ipn.Params()
-				sig := vnpay.Sign(v.Secret, params)
-				params.Set(vnpay.ParamSecureHash, sig)
-				p.valid = params.Encode()
-				// A forged hash: the right length, its middle digit changed (see target).
-				at := strings.Index(p.valid, vnpay.ParamSecureHash+"=")
-				if at < 0 {
-					errs <- fmt.Errorf("payment %d: no %s in the signed query", i, vnpay.ParamSecureHash)
+				if p, err = signIPN(p, i, v); err != nil {
+					errs <- err
 					next.Store(int64(n))
 					return
 				}
-				p.forgeAt = at + len(vnpay.ParamSecureHash) + 1 + len(sig)/2
 				pays[i] = p
 			}
 		}()
@@ -381,6 +367,27 @@ func createIPNPayments(ctx context.Context, client *loadClient, apiBase, runID s
 		return nil, fmt.Errorf("creating payments: %w", err)
 	}
 	return pays, nil
+}
+
+// signIPN signs payment p's IPN (paid), as VNPay would, and marks where its forged copy differs.
+func signIPN(p ipnPayment, i int, v config.VNPaySettings) (ipnPayment, error) {
+	ipn := vnpay.IPN{
+		TmnCode: v.TmnCode, Amount: ipnAmount, BankCode: "NCB", BankTranNo: "VNP" + leftPad(strconv.Itoa(i), 8),
+		CardType: "ATM", OrderInfo: "Thanh toan phi ho so " + p.reference, PayDate: time.Now().In(vntime.Zone),
+		ResponseCode: vnpay.ResponseCodeSuccess, TransactionNo: strconv.Itoa(20_000_000 + i),
+		TransactionStatus: vnpay.ResponseCodeSuccess, TxnRef: p.reference,
+	}
+	params := ipn.Params()
+	sig := vnpay.Sign(v.Secret, params)
+	params.Set(vnpay.ParamSecureHash, sig)
+	p.valid = params.Encode()
+	// A forged hash: the right length, its middle digit changed (see target).
+	at := strings.Index(p.valid, vnpay.ParamSecureHash+"=")
+	if at < 0 {
+		return p, fmt.Errorf("payment %d: no %s in the signed query", i, vnpay.ParamSecureHash)
+	}
+	p.forgeAt = at + len(vnpay.ParamSecureHash) + 1 + len(sig)/2
+	return p, nil
 }
 
 func createIPNPayment(ctx context.Context, client *loadClient, apiBase, runID string, i int) (ipnPayment, error) {

@@ -40,6 +40,11 @@
 // orders at the MyVNPost sandbox out, against a minimal pipeline making the same two MyVNPost
 // calls (look-up, create) per request (postal.go).
 //
+// mixed interleaves a working day's traffic in one stream of requests: status changes (synced to
+// the portal), VNPay IPNs (answered 00) and delivery requests (orders at the post), by default 17,
+// 2 and 1 in every 20 (-mix status=17,ipn=2,delivery=1; -versions 4 status changes per dossier),
+// against the minimal pipelines of sync and postal and the ipn scenario's bare handler (mixed.go).
+//
 // ipn measures VNPay's IPN (GET /v1/callbacks/vnpay/ipn) the same way. An in-process gateway
 // (dev profile, real Redis, own key prefix) first gets -payments VNPay payments through POST
 // /v1/payments (not measured); each payment's IPN is signed in advance as VNPay signs it, with a

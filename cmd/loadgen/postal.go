@@ -100,6 +100,11 @@ func kindOf(n uint64) postal.Kind {
 
 func (g *deliveryGen) next() (uint64, []byte) {
 	n := g.seq.Add(1) - 1
+	return n, g.event(n)
+}
+
+// event is delivery request n.
+func (g *deliveryGen) event(n uint64) []byte {
 	code := g.prefix + strconv.FormatUint(n, 10)
 	service := postal.ServiceEconomy
 	if n%2 == 1 {
@@ -125,7 +130,7 @@ func (g *deliveryGen) next() (uint64, []byte) {
 	}
 	b = append(b, `,"note":"Giao trong gio hanh chinh","recipient":{"name":"Nguyen Van A","phone":"0912345678","address":"So 12 duong Tran Dang Ninh","province_code":"20","commune_code":"`...)
 	b = append(b, deliveryCommunes[n%uint64(len(deliveryCommunes))]...)
-	return n, append(b, `"}}}`...)
+	return append(b, `"}}}`...)
 }
 
 // eventOf reads the event's number back from its order number (dossier code and kind suffix).

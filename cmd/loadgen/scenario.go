@@ -41,6 +41,7 @@ func scenarios() []*scenario {
 		newIngest(),
 		newSync(),
 		newPostal(),
+		newMixed(),
 		newIPN(),
 		newFault(killReplica),
 		newFault(partnerOutage),
