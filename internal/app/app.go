@@ -66,30 +66,46 @@ type App struct {
 	Submissions     *submissions.Poller
 	NationalMetrics *observability.NationalMetrics
 
+	// apiLn and api are nil in a worker (config.RoleWorker), which serves no API listener.
 	apiLn, adminLn net.Listener
 	api, admin     *http.Server
+	// ready is closed once the parts of this process's role run (Ready).
+	ready chan struct{}
 }
 
 // New builds the gateway. Listeners are bound here, so the addresses are known (and a port
 // conflict reported) before Run.
 func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
-	a := &App{cfg: cfg, log: log, Clients: map[string]*partnerhttp.Client{}}
+	a := &App{cfg: cfg, log: log, Clients: map[string]*partnerhttp.Client{}, ready: make(chan struct{})}
 	var err error
-	a.apiLn, err = net.Listen("tcp", cfg.HTTP.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("binding API listener: %w", err)
+	closeListeners := func() {
+		if a.apiLn != nil {
+			a.apiLn.Close()
+		}
+		a.adminLn.Close()
+	}
+	// A worker binds no API listener: http.addr stays free for an api process on the same host.
+	if cfg.ServesAPI() {
+		a.apiLn, err = net.Listen("tcp", cfg.HTTP.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("binding API listener: %w", err)
+		}
 	}
 	a.adminLn, err = net.Listen("tcp", cfg.Admin.Addr)
 	if err != nil {
-		a.apiLn.Close()
+		if a.apiLn != nil {
+			a.apiLn.Close()
+		}
 		return nil, fmt.Errorf("binding admin listener: %w", err)
 	}
-	if a.apiLn, err = tlsListener(a.apiLn, cfg.HTTP.Hardening); err != nil {
-		a.adminLn.Close()
-		return nil, err
+	if a.apiLn != nil {
+		if a.apiLn, err = tlsListener(a.apiLn, cfg.HTTP.Hardening); err != nil {
+			a.adminLn.Close()
+			return nil, err
+		}
 	}
 	// With port 0 the real address is only known now: the dev sandboxes live on the API listener.
-	if cfg.Profile == config.ProfileDev && cfg.HTTP.Addr != a.apiLn.Addr().String() {
+	if a.apiLn != nil && cfg.Profile == config.ProfileDev && cfg.HTTP.Addr != a.apiLn.Addr().String() {
 		public := "http://" + a.apiLn.Addr().String()
 		if cfg.Portal.BaseURL == cfg.HTTP.PublicURL+"/sandbox/dvcqg" {
 			cfg.Portal.BaseURL = public + "/sandbox/dvcqg"
@@ -103,17 +119,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		a.cfg = cfg
 	}
 	if cfg.Profile == config.ProfileDev {
-		// Payment URLs left empty mean the sandboxes on this listener.
+		// Payment URLs left empty mean the sandboxes on this listener. (A worker has none:
+		// config.Validate refuses a dev worker whose partner URLs point at its own /sandbox/.)
 		if cfg.HTTP.PublicURL == "" {
-			cfg.HTTP.PublicURL = "http://" + a.apiLn.Addr().String()
+			cfg.HTTP.PublicURL = "http://" + cfg.HTTP.Addr
+			if a.apiLn != nil {
+				cfg.HTTP.PublicURL = "http://" + a.apiLn.Addr().String()
+			}
 		}
 		config.FillDevPaymentURLs(&cfg.Payments, cfg.HTTP.PublicURL)
 		config.FillDevPostalURL(&cfg.Postal, cfg.HTTP.PublicURL)
 		a.cfg = cfg
 	}
+	if err := cfg.CheckRole(); err != nil {
+		closeListeners()
+		return nil, err
+	}
 	if err := a.build(ctx); err != nil {
-		a.apiLn.Close()
-		a.adminLn.Close()
+		closeListeners()
 		if a.Store != nil {
 			a.Store.Close()
 		}
@@ -227,7 +250,8 @@ func (a *App) build(ctx context.Context) error {
 			// The bill look-up answers the payer's name: only its code is kept.
 			AnswerFields: map[string][]string{bank.EndpointPayGovBill: {"error_code"}}},
 	}
-	if cfg.Profile == config.ProfileDev {
+	// The sandboxes live on the API listener: a worker, which serves none, has none.
+	if cfg.Profile == config.ProfileDev && cfg.ServesAPI() {
 		creds := sandboxes.DevCredentials()
 		creds.GatewayURL, creds.PublicURL = cfg.HTTP.PublicURL, cfg.HTTP.PublicURL
 		a.Sandboxes = sandboxes.New(creds)
@@ -238,9 +262,18 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.api = a.server(guard(httpapi.NewAPI(apiCfg)))
+	if cfg.ServesAPI() {
+		a.api = a.server(guard(httpapi.NewAPI(apiCfg)))
+	}
+	// Readiness follows the role: a process that runs the router is ready when Redis answers and
+	// the router runs; an api process runs no router and is ready when Redis answers (its store
+	// is all that taking an event durably needs).
+	var ready func() bool
+	if cfg.RunsWorkers() {
+		ready = a.Router.IsRunning
+	}
 	a.admin = a.server(httpapi.NewAdmin(httpapi.AdminConfig{
-		Token: cfg.Admin.Token, OldTokens: cfg.Admin.OldTokens, Store: a.Store, Metrics: a.Metrics, Ready: a.Router.IsRunning, Dossier: dossier,
+		Token: cfg.Admin.Token, OldTokens: cfg.Admin.OldTokens, Store: a.Store, Metrics: a.Metrics, Ready: ready, Role: cfg.Role, Dossier: dossier,
 		Ops: &httpapi.Ops{
 			Store:            a.Store,
 			DeadLetterStream: a.Store.Keys.Stream(routing.TopicDeadLetter),
@@ -313,8 +346,13 @@ func (a *App) breakerStates() map[string]map[string]string {
 	return out
 }
 
-// APIAddr is the bound address of the API listener.
-func (a *App) APIAddr() string { return a.apiLn.Addr().String() }
+// APIAddr is the bound address of the API listener; "" in a worker, which serves none.
+func (a *App) APIAddr() string {
+	if a.apiLn == nil {
+		return ""
+	}
+	return a.apiLn.Addr().String()
+}
 
 // AdminAddr is the bound address of the admin listener.
 func (a *App) AdminAddr() string { return a.adminLn.Addr().String() }
@@ -322,22 +360,116 @@ func (a *App) AdminAddr() string { return a.adminLn.Addr().String() }
 // Config is the configuration in force (addresses resolved).
 func (a *App) Config() config.Config { return a.cfg }
 
+// Role is the process role (config.RoleAll, RoleAPI or RoleWorker).
+func (a *App) Role() string { return a.cfg.Role }
+
+// Ready is closed once Run has started what this process's role runs: the router's handlers
+// (roles all and worker; Router.Running), and the listeners, which are bound in New and served
+// from the start of Run. Wait on it rather than on Router.Running, which never closes in an api
+// process because it runs no router.
+func (a *App) Ready() <-chan struct{} { return a.ready }
+
 // Run serves until ctx ends, then shuts down gracefully: the router finishes the attempts under
 // way (never dead-lettering them), then the listeners stop, and the store closes last.
+//
+// What runs depends on the role (config.Role*): an api process serves the API and admin
+// listeners only; a worker runs the router and the background loops, and the admin listener.
 func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 3)
 	var wg sync.WaitGroup
-	a.runNational(ctx, &wg)
-	wg.Add(5)
-	go func() {
-		defer wg.Done()
-		a.runPortalSync(ctx)
-	}()
+	// Pause state is read in every role. A worker's consumers and loops park work for a paused
+	// partner; an api process calls partners too (creating a PayGov payment, a catalogue refresh
+	// or a reconciliation asked by ops), through clients that honour pauses, and its admin
+	// listener answers the breakers-and-pauses view from it. It only reads one Redis hash a
+	// second and calls no partner.
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		a.Pauses.Run(ctx)
+	}()
+	routerDone := make(chan struct{})
+	if a.cfg.RunsWorkers() {
+		a.runWorkers(ctx, &wg, routerDone, errc)
+	} else {
+		// No consumers, no background loops: what the API stores waits in the streams, the
+		// payment schedule and the job lists for a worker.
+		close(routerDone)
+	}
+	serve := func(srv *http.Server, ln net.Listener) {
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("serving: %w", err)
+			}
+		}()
+	}
+	if a.api != nil {
+		serve(a.api, a.apiLn)
+	}
+	serve(a.admin, a.adminLn)
+	apiURL := "none"
+	if a.apiLn != nil {
+		apiURL = "http://" + a.APIAddr()
+	}
+	a.log.Info("gateway started", "role", a.cfg.Role, "profile", a.cfg.Profile, "api", apiURL, "admin", "http://"+a.AdminAddr(),
+		"replica", a.cfg.Routing.Replica, "consumers_per_handler", a.cfg.Routing.ConsumersPerHandler,
+		"in_flight_per_consumer", a.cfg.Routing.InFlightPerConsumer)
+	if a.cfg.RunsWorkers() {
+		go func() {
+			select {
+			case <-a.Router.Running():
+				close(a.ready)
+			case <-ctx.Done():
+			}
+		}()
+	} else {
+		close(a.ready)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	a.log.Info("shutting down")
+	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.Routing.ShutdownGrace)
+	defer stop()
+	// The router drains first: the attempts under way finish while the API listener still takes
+	// events (stored for after the restart) and partner callbacks, and while the dev profile's
+	// sandbox partners, which live on it, still answer.
+	cancel()
+	if a.cfg.RunsWorkers() {
+		_ = a.Router.Close()
+	}
+	<-routerDone
+	if a.api != nil {
+		_ = a.api.Shutdown(shutdownCtx)
+	}
+	_ = a.admin.Shutdown(shutdownCtx)
+	// The callbacks answered last have their records queued: append them before the store goes.
+	if a.Evidence != nil {
+		_ = a.Evidence.Flush(shutdownCtx)
+	}
+	if a.Sandboxes != nil {
+		a.Sandboxes.Close()
+	}
+	wg.Wait()
+	a.Store.Close()
+	a.log.Info("stopped")
+	return runErr
+}
+
+// runWorkers starts what roles all and worker run besides the listeners: the router's consumers
+// and retry movers, and the background loops that call partners or move work (catalogue refresh
+// and portal submissions, drift check and re-sync jobs, postal tracking, payment status queries
+// and expiry, the daily reconciliation). routerDone is closed when the router has stopped.
+func (a *App) runWorkers(ctx context.Context, wg *sync.WaitGroup, routerDone chan struct{}, errc chan<- error) {
+	a.runNational(ctx, wg)
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		a.runPortalSync(ctx)
 	}()
 	go func() {
 		defer wg.Done()
@@ -352,52 +484,10 @@ func (a *App) Run(ctx context.Context) error {
 		at, _ := reconcile.ParseClock(a.cfg.Payments.ReconcileAt) // validated with the configuration
 		a.Reconciler.Daily(ctx, at)
 	}()
-	routerDone := make(chan struct{})
 	go func() {
 		defer close(routerDone)
 		if err := a.Router.Run(ctx); err != nil {
 			errc <- fmt.Errorf("running router: %w", err)
 		}
 	}()
-	for _, s := range []struct {
-		srv *http.Server
-		ln  net.Listener
-	}{{a.api, a.apiLn}, {a.admin, a.adminLn}} {
-		go func() {
-			if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				errc <- fmt.Errorf("serving: %w", err)
-			}
-		}()
-	}
-	a.log.Info("gateway started", "profile", a.cfg.Profile, "api", "http://"+a.APIAddr(), "admin", "http://"+a.AdminAddr(),
-		"replica", a.cfg.Routing.Replica, "consumers_per_handler", a.cfg.Routing.ConsumersPerHandler,
-		"in_flight_per_consumer", a.cfg.Routing.InFlightPerConsumer)
-
-	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-errc:
-	}
-	a.log.Info("shutting down")
-	shutdownCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.Routing.ShutdownGrace)
-	defer stop()
-	// The router drains first: the attempts under way finish while the API listener still takes
-	// events (stored for after the restart) and partner callbacks, and while the dev profile's
-	// sandbox partners, which live on it, still answer.
-	cancel()
-	_ = a.Router.Close()
-	<-routerDone
-	_ = a.api.Shutdown(shutdownCtx)
-	_ = a.admin.Shutdown(shutdownCtx)
-	// The callbacks answered last have their records queued: append them before the store goes.
-	if a.Evidence != nil {
-		_ = a.Evidence.Flush(shutdownCtx)
-	}
-	if a.Sandboxes != nil {
-		a.Sandboxes.Close()
-	}
-	wg.Wait()
-	a.Store.Close()
-	a.log.Info("stopped")
-	return runErr
 }

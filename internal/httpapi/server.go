@@ -119,8 +119,11 @@ type AdminConfig struct {
 	OldTokens []string
 	Store     *store.Store
 	Metrics   *observability.Metrics
-	// Ready reports whether the router runs.
-	Ready   func() bool
+	// Ready reports whether the router runs; nil when this process runs no router (role api),
+	// whose readiness is then its store answering.
+	Ready func() bool
+	// Role is the process role (config.Role*), reported by /readyz.
+	Role    string
 	Dossier *DossierView
 	Ops     *Ops
 	// Reconciliation serves the reconciliation reports.
@@ -144,21 +147,28 @@ func NewAdmin(c AdminConfig) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}))
 	handle(AdminRoutes[1], http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		checks := map[string]string{"redis": "ok", "router": "ok"}
+		checks := map[string]string{"redis": "ok"}
+		if c.Ready != nil {
+			checks["router"] = "ok"
+		}
 		ok := true
 		ctx, cancel := context.WithTimeout(r.Context(), 2e9)
 		defer cancel()
 		if err := c.Store.Client.Ping(ctx).Err(); err != nil {
 			checks["redis"], ok = "unreachable", false
 		}
-		if !c.Ready() {
+		if c.Ready != nil && !c.Ready() {
 			checks["router"], ok = "not running", false
 		}
 		status, code := "ready", http.StatusOK
 		if !ok {
 			status, code = "not ready", http.StatusServiceUnavailable
 		}
-		writeJSON(w, code, map[string]any{"status": status, "checks": checks})
+		body := map[string]any{"status": status, "checks": checks}
+		if c.Role != "" {
+			body["role"] = c.Role
+		}
+		writeJSON(w, code, body)
 	}))
 	mux.Handle(AdminRoutes[2], promhttp.HandlerFor(c.Metrics.Registry, promhttp.HandlerOpts{Registry: c.Metrics.Registry}))
 	handle(AdminRoutes[3], requireToken(admin, c.Dossier))

@@ -43,7 +43,7 @@ var Stores = []Store{Embedded, RealRedis}
 // Gateway is a running test gateway.
 type Gateway struct {
 	*app.App
-	API   string // http://host:port of the API listener
+	API   string // http://host:port of the API listener ("" for a worker, which serves none)
 	Admin string // http://host:port of the admin listener
 
 	stop func() error
@@ -131,11 +131,15 @@ func StartLogged(t testing.TB, cfg config.Config, out io.Writer) *Gateway {
 		}
 	})
 	select {
-	case <-a.Router.Running():
+	case <-a.Ready():
 	case <-time.After(10 * time.Second):
-		t.Fatalf("router did not start within 10s")
+		t.Fatalf("gateway (role %s) did not start within 10s", a.Role())
 	}
-	return &Gateway{App: a, API: "http://" + a.APIAddr(), Admin: "http://" + a.AdminAddr(), stop: stop}
+	g := &Gateway{App: a, Admin: "http://" + a.AdminAddr(), stop: stop}
+	if addr := a.APIAddr(); addr != "" {
+		g.API = "http://" + addr
+	}
+	return g
 }
 
 func finish(cfg *config.Config) error {
