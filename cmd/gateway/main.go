@@ -1,7 +1,9 @@
 // Command gateway runs the integration gateway. With no flags it runs the dev profile: an
 // embedded in-memory store, the sandbox partners under /sandbox/ and the documented demo
 // credentials. With -config FILE (or GATEWAY_CONFIG) it runs that profile, taking secrets from
-// the environment.
+// the environment. -role (or GATEWAY_ROLE) picks what the process runs: all (the default), api
+// (the API and admin listeners only) or worker (the consumers, the background loops and the
+// admin listener).
 package main
 
 import (
@@ -24,9 +26,21 @@ func main() {
 func run() int {
 	path := flag.String("config", os.Getenv("GATEWAY_CONFIG"), "configuration file (empty: the dev profile)")
 	check := flag.Bool("check-config", false, "load and validate the configuration, then exit")
+	role := flag.String("role", "", "process role: all, api (API and admin listeners only) or worker (consumers and background loops, no API listener); overrides GATEWAY_ROLE and the file's role")
 	flag.Parse()
 
-	cfg, err := config.Load(*path, os.Getenv)
+	env := os.Getenv
+	if *role != "" {
+		// The flag is applied as the environment variable, so it goes through the same override
+		// and validation as GATEWAY_ROLE.
+		env = func(k string) string {
+			if k == "GATEWAY_ROLE" {
+				return *role
+			}
+			return os.Getenv(k)
+		}
+	}
+	cfg, err := config.Load(*path, env)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gateway: invalid configuration:\n%v\n", err)
 		return 2
