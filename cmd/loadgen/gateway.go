@@ -48,7 +48,8 @@ func gatewayConfig(redisURL, prefix, replica string, consumers int) (config.Conf
 	return cfg, nil
 }
 
-// startGateway builds and runs the gateway and waits until its router runs.
+// startGateway builds and runs the gateway and waits until what its role runs has started (its
+// router, unless it is an api gateway, which runs none).
 func startGateway(ctx context.Context, cfg config.Config) (*gateway, error) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -60,13 +61,13 @@ func startGateway(ctx context.Context, cfg config.Config) (*gateway, error) {
 	g := &gateway{app: a, prefix: cfg.Redis.KeyPrefix, cancel: cancel, done: make(chan error, 1)}
 	go func() { g.done <- a.Run(runCtx) }()
 	select {
-	case <-a.Router.Running():
+	case <-a.Ready():
 		return g, nil
 	case err := <-g.done:
 		cancel()
-		return nil, fmt.Errorf("starting gateway: %w", errors.Join(err, errors.New("stopped before its router ran")))
+		return nil, fmt.Errorf("starting gateway: %w", errors.Join(err, errors.New("stopped before it was ready")))
 	case <-time.After(10 * time.Second):
-		return nil, errors.Join(errors.New("starting gateway: router did not start within 10s"), g.stop())
+		return nil, errors.Join(fmt.Errorf("starting gateway: role %s not ready within 10s", a.Role()), g.stop())
 	case <-ctx.Done():
 		return nil, errors.Join(ctx.Err(), g.stop())
 	}

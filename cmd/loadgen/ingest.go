@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +30,8 @@ type ingestOptions struct {
 	batch    int
 	dossiers int
 	target   string
+	// role is the in-process gateway's process role (config.RoleAll or config.RoleAPI).
+	role string
 	gatewayFlags
 }
 
@@ -46,6 +51,9 @@ func (o *ingestOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.batch, "batch", 1, fmt.Sprintf("events per request (1: one CloudEvent; 2..%d: a batch)", events.MaxBatch))
 	fs.IntVar(&o.dossiers, "dossiers", 1000, "distinct dossier codes the events spread over")
 	fs.StringVar(&o.target, "target", "", "base `URL` of a running gateway (loopback only) to load instead of starting one")
+	fs.StringVar(&o.role, "role", config.RoleAll, "process `role` of the in-process gateway: all (ingest while its consumers "+
+		"sync the sandbox portal, as one replica runs by default) or api (ingest only, no consumers and no background "+
+		"loops: like for like with the baseline, which does no downstream work); worker serves no API and is refused")
 	o.gatewayFlags.register(fs)
 }
 
@@ -62,6 +70,14 @@ func (o *ingestOptions) validate() error {
 		if err := checkLoopbackURL("-target", o.target); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	switch {
+	case o.role == config.RoleWorker:
+		errs = append(errs, errors.New("-role worker: a worker serves no API listener, so it has no ingest to measure (use all or api)"))
+	case !slices.Contains(config.Roles, o.role):
+		errs = append(errs, fmt.Errorf("-role %q is not one of all, api", o.role))
+	case o.target != "" && o.role != config.RoleAll:
+		errs = append(errs, fmt.Errorf("-role %s sets the in-process gateway's role; an external -target runs its own", o.role))
 	}
 	return errors.Join(errs...)
 }
@@ -96,10 +112,13 @@ func (o *ingestOptions) run(ctx context.Context, e *env) (any, error) {
 	res.Gateway = newPhaseResult(gw)
 	res.StreamCheck = check
 	if o.target == "" {
-		res.Consumers = o.consumers
+		res.Role = o.role
+		if o.role != config.RoleAPI { // an api gateway runs no consumers
+			res.Consumers = o.consumers
+		}
 	}
 	res.judge()
-	if err := res.report(e); err != nil {
+	if err := reportIngest(res, e); err != nil {
 		return res, err
 	}
 	if check != nil && !check.Match {
@@ -197,12 +216,46 @@ func (o *ingestOptions) startInProcess(ctx context.Context, e *env, rdb *redis.C
 	if err != nil {
 		return "", stop, err
 	}
+	cfg.Role = o.role
+	if err := cfg.Validate(); err != nil {
+		return "", stop, fmt.Errorf("validating gateway configuration: %w", err)
+	}
 	g, err = startGateway(ctx, cfg)
 	if err != nil {
 		return "", stop, err
 	}
-	fmt.Fprintf(e.progress, "gateway: in process, %s, key prefix %s, %d consumers per handler\n", g.URL(), prefix, o.consumers)
+	if o.role == config.RoleAPI {
+		fmt.Fprintf(e.progress, "gateway: in process, role api (no consumers), %s, key prefix %s\n", g.URL(), prefix)
+	} else {
+		fmt.Fprintf(e.progress, "gateway: in process, role %s, %s, key prefix %s, %d consumers per handler\n", o.role, g.URL(), prefix, o.consumers)
+	}
 	return g.URL(), stop, nil
+}
+
+// reportIngest writes the report with the in-process gateway's role on its header line (the
+// first line) and, for role api, without the note that the gateway phase's CPU includes
+// consumers it did not run.
+func reportIngest(r *ingestResult, e *env) error {
+	if e.json || r.Role == "" {
+		return r.report(e)
+	}
+	var buf bytes.Buffer
+	text := *e
+	text.out = &buf
+	if err := r.report(&text); err != nil {
+		return err
+	}
+	out := buf.String()
+	if i := strings.IndexByte(out, '\n'); i >= 0 {
+		out = out[:i] + ", role " + r.Role + out[i:]
+	}
+	if r.Role == config.RoleAPI {
+		out = strings.Replace(out, "in-process gateway (ingest and its consumers)", "in-process gateway (ingest only: role api runs no consumers)", 1)
+	}
+	if _, err := io.WriteString(e.out, out); err != nil {
+		return fmt.Errorf("writing report: %w", err)
+	}
+	return nil
 }
 
 func (o *ingestOptions) poster(client *loadClient, url string, gen *eventGen) *poster {
@@ -220,7 +273,8 @@ type ingestResult struct {
 	DurationS   float64 `json:"duration_s"`
 	WarmupS     float64 `json:"warmup_s"`
 	Target      string  `json:"target"`              // "in-process" or the -target URL
-	Consumers   int     `json:"consumers,omitempty"` // in-process gateway only
+	Role        string  `json:"role,omitempty"`      // in-process gateway only: all or api
+	Consumers   int     `json:"consumers,omitempty"` // in-process gateway with consumers only
 
 	Baseline phaseResult `json:"baseline"`
 	Gateway  phaseResult `json:"gateway"`
