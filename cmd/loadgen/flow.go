@@ -6,12 +6,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,6 +80,20 @@ type phaseSetter interface {
 	setUpBaseline(ctx context.Context, e *env, rdb *redis.Client, o *flowOptions) (stop func(context.Context) error, err error)
 	setUpGateway(ctx context.Context, e *env, gw *gateway, o *flowOptions) error
 	sender(send func(ctx context.Context, n uint64, body []byte) error) func(ctx context.Context, n uint64, body []byte) error
+}
+
+// kindSplitter is a flow of several kinds of request, whose latency is also reported by kind.
+type kindSplitter interface {
+	kindNames() []string
+	kindOf(n uint64) int // the kind of request n, an index in kindNames
+}
+
+// kindLatency is the latency of one kind of request.
+type kindLatency struct {
+	Count  int64   `json:"count"`
+	P50Ms  float64 `json:"p50_ms"`
+	P99Ms  float64 `json:"p99_ms"`
+	P999Ms float64 `json:"p999_ms"`
 }
 
 // flowGen generates a phase's events.
@@ -193,6 +209,8 @@ type flowPhase struct {
 	P90Ms  float64 `json:"p90_ms,omitempty"`
 	P99Ms  float64 `json:"p99_ms,omitempty"`
 	P999Ms float64 `json:"p999_ms,omitempty"`
+	// ByKind splits the latency by kind of request (mixed).
+	ByKind map[string]kindLatency `json:"by_kind,omitempty"`
 	// RSSBacklogMiB is the RSS with the whole backlog parked (-backlog, gateway phase).
 	RSSBacklogMiB float64 `json:"rss_backlog_mib,omitempty"`
 	// RSSIdleMiB is the RSS before the events went in (-backlog, gateway phase).
@@ -253,6 +271,10 @@ func (o *flowOptions) run(ctx context.Context, e *env) (any, error) {
 			p.name, p.ph.EventsPerS, p.ph.ElapsedS, p.ph.Delivered, p.ph.CPUMsPer1kEvents, p.ph.RSSPeakMiB, p.ph.PartnerConnections)
 		if p.ph.P99Ms > 0 {
 			fmt.Fprintf(e.out, "  latency p50 %.1f / p90 %.1f / p99 %.1f / p99.9 %.1f ms", p.ph.P50Ms, p.ph.P90Ms, p.ph.P99Ms, p.ph.P999Ms)
+		}
+		for _, k := range slices.Sorted(maps.Keys(p.ph.ByKind)) {
+			l := p.ph.ByKind[k]
+			fmt.Fprintf(e.out, "\n           %-8s %6d  p50 %.1f / p99 %.1f / p99.9 %.1f ms", k, l.Count, l.P50Ms, l.P99Ms, l.P999Ms)
 		}
 		if p.ph.RSSBacklogMiB > 0 {
 			fmt.Fprintf(e.out, "  RSS idle %.1f → with backlog %.1f MiB", p.ph.RSSIdleMiB, p.ph.RSSBacklogMiB)
@@ -677,13 +699,21 @@ type effectTimer struct {
 	sb   *flowSandbox
 	gen  flowGen
 	sent []atomic.Int64 // unix ns when event n was sent (0: not yet)
-	// hist and unmatched are written by the hook, under the sandbox's lock.
+	// hist, byKind and unmatched are written by the hook, under mu (the partners' hooks run
+	// under their own sandboxes' locks, which do not exclude each other).
+	mu        sync.Mutex
 	hist      *histogram
+	byKind    []*histogram // by kindSplitter's kinds; nil for a flow of one kind
 	unmatched int
 }
 
 func (o *flowOptions) startTimer(sb *flowSandbox, gen flowGen) *effectTimer {
 	t := &effectTimer{kind: o.kind, sb: sb, gen: gen, sent: make([]atomic.Int64, o.events), hist: newHistogram()}
+	if ks, ok := o.kind.(kindSplitter); ok {
+		for range ks.kindNames() {
+			t.byKind = append(t.byKind, newHistogram())
+		}
+	}
 	o.kind.setHook(sb.set, t.effect)
 	return t
 }
@@ -700,11 +730,17 @@ func (t *effectTimer) timed(send func(ctx context.Context, n uint64, body []byte
 
 func (t *effectTimer) effect(key string, nth int) {
 	n, ok := t.gen.eventOf(key, nth)
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if !ok || n >= uint64(len(t.sent)) || t.sent[n].Load() == 0 {
 		t.unmatched++
 		return
 	}
-	t.hist.record(time.Duration(time.Now().UnixNano() - t.sent[n].Load()))
+	d := time.Duration(time.Now().UnixNano() - t.sent[n].Load())
+	t.hist.record(d)
+	if t.byKind != nil {
+		t.byKind[t.kind.(kindSplitter).kindOf(n)].record(d)
+	}
 }
 
 // finish removes the hook (after which the histogram is ours to read) and fills ph's latencies.
@@ -713,8 +749,19 @@ func (t *effectTimer) finish(ph *flowPhase) {
 		return
 	}
 	t.kind.setHook(t.sb.set, nil)
-	ms := func(q float64) float64 { return round(float64(t.hist.quantile(q))/1e6, 2) }
-	ph.P50Ms, ph.P90Ms, ph.P99Ms, ph.P999Ms = ms(0.5), ms(0.9), ms(0.99), ms(0.999)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ms := func(h *histogram, q float64) float64 { return round(float64(h.quantile(q))/1e6, 2) }
+	ph.P50Ms, ph.P90Ms, ph.P99Ms, ph.P999Ms = ms(t.hist, 0.5), ms(t.hist, 0.9), ms(t.hist, 0.99), ms(t.hist, 0.999)
+	for i, h := range t.byKind {
+		if h.total == 0 {
+			continue
+		}
+		if ph.ByKind == nil {
+			ph.ByKind = map[string]kindLatency{}
+		}
+		ph.ByKind[t.kind.(kindSplitter).kindNames()[i]] = kindLatency{Count: int64(h.total), P50Ms: ms(h, 0.5), P99Ms: ms(h, 0.99), P999Ms: ms(h, 0.999)}
+	}
 }
 
 // waitParked waits until the retry schedule of the topic's messages for partner holds want

@@ -290,3 +290,10 @@ func (g *mixedGen) eventOf(key string, nth int) (uint64, bool) {
 	}
 	return 0, false
 }
+
+func (f *mixedFlow) kindNames() []string { return mixNames[:] }
+
+func (f *mixedFlow) kindOf(n uint64) int {
+	kind, _ := f.slot(n)
+	return kind
+}

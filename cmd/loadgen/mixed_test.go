@@ -98,6 +98,15 @@ func TestMixedScenario(t *testing.T) {
 		t.Errorf("RESULT describes %+v", res)
 	}
 	checkFlowPhases(t, res, 400)
+	// 400 requests of the pattern 3:1:1 are 240 status changes, 80 IPNs, 80 delivery requests.
+	want := map[string]int64{"status": 240, "ipn": 80, "delivery": 80}
+	for name, p := range map[string]flowPhase{"baseline": res.Baseline, "gateway": res.Gateway} {
+		for k, n := range want {
+			if l := p.ByKind[k]; l.Count != n || l.P50Ms <= 0 || l.P50Ms > l.P99Ms || l.P99Ms > l.P999Ms {
+				t.Errorf("%s: %s latency %+v, want %d requests with ordered percentiles", name, k, l, n)
+			}
+		}
+	}
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
