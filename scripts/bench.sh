@@ -60,5 +60,13 @@ run "sync: 3 replicas on one Redis, 4 consumers each" \
 	go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$events" -consumers 4 -replicas 3
 run "sync: drain of a parked backlog after the portal comes back" \
 	go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$((events * 5))" -backlog
+run "postal: delivery requests to MyVNPost orders end to end, 4 consumers" \
+	go run ./cmd/loadgen -scenario postal -redis "$redis" -events "$events"
+run "postal: latency at a fixed $rate requests/s (open loop)" \
+	go run ./cmd/loadgen -scenario postal -redis "$redis" -events "$open_events" -rate "$rate"
+run "mixed: status changes, IPNs and delivery requests interleaved (17:2:1), closed loop" \
+	go run ./cmd/loadgen -scenario mixed -redis "$redis" -events "$events"
+run "mixed: latency by kind at a fixed $rate requests/s (open loop)" \
+	go run ./cmd/loadgen -scenario mixed -redis "$redis" -events "$open_events" -rate "$rate"
 echo "bench: results in $out"
 grep '^RESULT' "$out" | cut -c1-200
