@@ -561,7 +561,8 @@ func (c *Config) Validate() error {
 	if c.Redis.KeyPrefix == "" || strings.ContainsAny(c.Redis.KeyPrefix, "{} ") {
 		bad("redis.key_prefix: must be non-empty without braces or spaces")
 	}
-	if len(c.Clients) == 0 {
+	// A worker serves no API, so it takes no client tokens: it need not hold that secret.
+	if len(c.Clients) == 0 && c.ServesAPI() {
 		bad("client tokens: none (GATEWAY_CLIENT_TOKENS=name:token)")
 	}
 	r := c.Routing

@@ -61,6 +61,24 @@ func TestRoleFromTheConfigFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		c, err := Load(p, env)
+		if role == RoleWorker {
+			// A worker serves no API: it needs no client tokens, an api process does.
+			noClients := envFrom(map[string]string{
+				"GATEWAY_REDIS_URL": "redis://127.0.0.1:6379/0", "GATEWAY_ADMIN_TOKEN": "adm",
+				"GATEWAY_PORTAL_PASSWORD": "pw", "GATEWAY_ONESTOP_SECRETS": DemoOnestopSecret,
+			})
+			if _, err := Load(p, noClients); err != nil {
+				t.Errorf("a worker without client tokens: %v", err)
+			}
+			if _, err := Load(p, func(k string) string {
+				if k == "GATEWAY_ROLE" {
+					return RoleAPI
+				}
+				return noClients(k)
+			}); err == nil || !strings.Contains(err.Error(), "client tokens") {
+				t.Errorf("an api process without client tokens: %v, want a refusal", err)
+			}
+		}
 		if role == "sidecar" {
 			if err == nil || !strings.Contains(err.Error(), `role: "sidecar"`) {
 				t.Errorf("role: sidecar in the file: %v, want a refusal", err)
