@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/http"
@@ -217,6 +218,9 @@ type flowPhase struct {
 	RSSIdleMiB float64 `json:"rss_idle_mib,omitempty"`
 	// PartnerConnections is how many connections the sandbox partners accepted in the phase.
 	PartnerConnections int64 `json:"partner_connections"`
+	// ClientConnections is how many connections the producers opened to the gateway (gateway
+	// phase): more than -producers means churn.
+	ClientConnections int64 `json:"client_connections,omitempty"`
 }
 
 func (o *flowOptions) run(ctx context.Context, e *env) (any, error) {
@@ -269,6 +273,9 @@ func (o *flowOptions) run(ctx context.Context, e *env) (any, error) {
 	}{{"baseline", res.Baseline}, {"gateway", res.Gateway}} {
 		fmt.Fprintf(e.out, "  %-8s %8.1f events/s  %6.2f s  delivered %d  CPU %.1f ms/1k events  RSS peak %.1f MiB  partner connections %d",
 			p.name, p.ph.EventsPerS, p.ph.ElapsedS, p.ph.Delivered, p.ph.CPUMsPer1kEvents, p.ph.RSSPeakMiB, p.ph.PartnerConnections)
+		if p.ph.ClientConnections > 0 {
+			fmt.Fprintf(e.out, "  client connections %d", p.ph.ClientConnections)
+		}
 		if p.ph.P99Ms > 0 {
 			fmt.Fprintf(e.out, "  latency p50 %.1f / p90 %.1f / p99 %.1f / p99.9 %.1f ms", p.ph.P50Ms, p.ph.P90Ms, p.ph.P99Ms, p.ph.P999Ms)
 		}
@@ -597,7 +604,9 @@ func (o *flowOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 		if err != nil {
 			return err
 		}
-		defer resp.Body.Close()
+		// Read to the end, or the transport closes the connection instead of reusing it.
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 		if resp.StatusCode != http.StatusAccepted {
 			return fmt.Errorf("POST /v1/events answered %d", resp.StatusCode)
 		}
@@ -682,6 +691,7 @@ func (o *flowOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 	n, werr := o.waitDelivered(ctx, sb, o.events)
 	ph = m.finish(n)
 	timer.finish(&ph)
+	ph.ClientConnections = client.dials.Load()
 	if stopProfile != nil {
 		err = errors.Join(err, stopProfile())
 	}

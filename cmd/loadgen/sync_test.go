@@ -42,6 +42,10 @@ func checkFlowPhases(t *testing.T, res flowResult, events int) {
 			t.Errorf("%s: latencies out of order or longer than the phase: %+v", name, p)
 		}
 	}
+	// The producers keep their connections to the gateway: one each at most.
+	if c := res.Gateway.ClientConnections; c < 1 || c > int64(res.Producers) {
+		t.Errorf("the producers opened %d connections to the gateway; want 1..%d (no churn)", c, res.Producers)
+	}
 	if want := round(res.Gateway.EventsPerS/res.Baseline.EventsPerS, 3); res.Ratio != want {
 		t.Errorf("ratio %v, want %v", res.Ratio, want)
 	}
