@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -118,7 +116,7 @@ func (o *ingestOptions) run(ctx context.Context, e *env) (any, error) {
 		}
 	}
 	res.judge()
-	if err := reportIngest(res, e); err != nil {
+	if err := res.report(e); err != nil {
 		return res, err
 	}
 	if check != nil && !check.Match {
@@ -230,32 +228,6 @@ func (o *ingestOptions) startInProcess(ctx context.Context, e *env, rdb *redis.C
 		fmt.Fprintf(e.progress, "gateway: in process, role %s, %s, key prefix %s, %d consumers per handler\n", o.role, g.URL(), prefix, o.consumers)
 	}
 	return g.URL(), stop, nil
-}
-
-// reportIngest writes the report with the in-process gateway's role on its header line (the
-// first line) and, for role api, without the note that the gateway phase's CPU includes
-// consumers it did not run.
-func reportIngest(r *ingestResult, e *env) error {
-	if e.json || r.Role == "" {
-		return r.report(e)
-	}
-	var buf bytes.Buffer
-	text := *e
-	text.out = &buf
-	if err := r.report(&text); err != nil {
-		return err
-	}
-	out := buf.String()
-	if i := strings.IndexByte(out, '\n'); i >= 0 {
-		out = out[:i] + ", role " + r.Role + out[i:]
-	}
-	if r.Role == config.RoleAPI {
-		out = strings.Replace(out, "in-process gateway (ingest and its consumers)", "in-process gateway (ingest only: role api runs no consumers)", 1)
-	}
-	if _, err := io.WriteString(e.out, out); err != nil {
-		return fmt.Errorf("writing report: %w", err)
-	}
-	return nil
 }
 
 func (o *ingestOptions) poster(client *loadClient, url string, gen *eventGen) *poster {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"testing"
 
 	"github.com/egov-vn/gateway/internal/events"
@@ -110,5 +112,25 @@ func TestScenarioArg(t *testing.T) {
 				t.Fatalf("scenarioArg(%q) = %q, want %q", tt.args, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestIngestScenarioAPIRole loads an API-only gateway: every accepted event is in its stream, and
+// the RESULT line says the role and no consumers; a worker, which serves no API, is refused.
+func TestIngestScenarioAPIRole(t *testing.T) {
+	line := resultLine(t, "ingest", "-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-role", "api")
+	var res ingestResult
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		t.Fatalf("decoding RESULT: %v", err)
+	}
+	if res.Role != "api" || res.Consumers != 0 {
+		t.Errorf("role %q with %d consumers, want api with none", res.Role, res.Consumers)
+	}
+	if c := res.StreamCheck; c == nil || !c.Match || c.Entries == 0 {
+		t.Errorf("stream check %+v, want a match", c)
+	}
+	var out, progress bytes.Buffer
+	if err := run(t.Context(), []string{"-scenario", "ingest", "-role", "worker"}, &out, &progress); !errors.Is(err, errUsage) {
+		t.Errorf("-role worker: %v, want a usage error", err)
 	}
 }

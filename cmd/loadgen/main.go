@@ -89,6 +89,9 @@
 //	                   (at most 500). The baseline still does one XADD per request
 //	-dossiers N        dossier codes the events spread over (default 1000)
 //	-consumers N       consumers per handler of the in-process gateway (default: the config's, 4)
+//	-role R            the in-process gateway's process role: all (the default: its consumers sync
+//	                   what it ingests, sharing the cores) or api (ingest only, as an API replica
+//	                   of a split deployment runs: like for like with the baseline)
 //	-target URL        base URL of a running gateway (http://127.0.0.1:PORT) to load instead of
 //	                   starting one; the baseline still runs in process; no stream check
 //	-cpuprofile FILE   write a CPU profile (pprof) of the gateway phase's measured window; read it

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/egov-vn/gateway/internal/config"
 )
 
 // phaseResult is one phase as reported.
@@ -74,8 +76,11 @@ func (r *ingestResult) report(e *env) error {
 	var b strings.Builder
 	load := loadLine(r.Mode, r.Rate, r.Concurrency)
 	target := "in-process gateway"
-	if r.Consumers > 0 {
-		target += fmt.Sprintf(" (%d consumers per handler)", r.Consumers)
+	switch {
+	case r.Role == config.RoleAPI:
+		target += " (role api: no consumers)"
+	case r.Consumers > 0:
+		target += fmt.Sprintf(" (role %s, %d consumers per handler)", r.Role, r.Consumers)
 	}
 	if r.Target != "in-process" {
 		target = "external gateway " + r.Target
@@ -109,8 +114,12 @@ func (r *ingestResult) report(e *env) error {
 		}
 	}
 	if r.Target == "in-process" {
+		what := "ingest and its consumers"
+		if r.Role == config.RoleAPI {
+			what = "ingest only: role api runs no consumers"
+		}
 		b.WriteString("CPU and RSS are this whole process: the load generator is included in both phases, and the\n" +
-			"in-process gateway (ingest and its consumers) in the second; compare the CPU per 1k events.\n\n")
+			"in-process gateway (" + what + ") in the second; compare the CPU per 1k events.\n\n")
 	} else {
 		b.WriteString("CPU and RSS are this process: the load generator and the baseline; the external gateway's\n" +
 			"own CPU is not included.\n\n")
