@@ -2,9 +2,11 @@ package store
 
 import (
 	"encoding/json"
-	"fmt"
+	"slices"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+
+	"github.com/egov-vn/gateway/internal/jsonenc"
 )
 
 // Stream entry fields written by Codec.
@@ -29,13 +31,38 @@ func (Codec) Marshal(_ string, msg *message.Message) (map[string]any, error) {
 	return EncodeFields(msg.UUID, msg.Payload, msg.Metadata)
 }
 
-// EncodeFields encodes the parts of a message into stream fields.
+// EncodeFields encodes the parts of a message into stream fields. It never fails; the error is
+// kept for the Marshaller interface and its callers.
 func EncodeFields(uuid string, payload []byte, md message.Metadata) (map[string]any, error) {
-	raw, err := json.Marshal(md)
-	if err != nil {
-		return nil, fmt.Errorf("encoding metadata: %w", err)
+	return map[string]any{FieldUUID: uuid, FieldPayload: payload, FieldMetadata: encodeMetadata(md)}, nil
+}
+
+// encodeMetadata writes md byte for byte as json.Marshal does (keys in byte order, strings
+// escaped alike, nil as null) without its reflection and key sorting through interfaces: every
+// message written goes through here (3% of an ingest profile was json.Marshal of metadata).
+func encodeMetadata(md message.Metadata) []byte {
+	if md == nil {
+		return []byte("null")
 	}
-	return map[string]any{FieldUUID: uuid, FieldPayload: payload, FieldMetadata: raw}, nil
+	var keysArr [16]string
+	keys := keysArr[:0]
+	size := 2
+	for k, v := range md {
+		keys = append(keys, k)
+		size += len(k) + len(v) + 6
+	}
+	slices.Sort(keys)
+	b := make([]byte, 0, size)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.AppendString(b, k)
+		b = append(b, ':')
+		b = jsonenc.AppendString(b, md[k])
+	}
+	return append(b, '}')
 }
 
 // Unmarshal decodes stream fields. It never fails: an unreadable entry becomes a message marked
