@@ -45,7 +45,10 @@ const flowMinRatio = 0.7
 // (its records, its downstream events). With -backlog the partner is paused (ops pause) while
 // the events go in: they wait in Redis, the gateway's RSS is read with the whole backlog parked,
 // and the timed part is the drain after the resume (the baseline then measures its consumers
-// draining a pre-filled stream). -duration and -warmup do not apply: the run is a fixed count.
+// draining a pre-filled stream). -duration and -warmup do not apply: the run is a fixed count,
+// after -warmup-events sent first through the same path and waited for (neither timed nor
+// counted; a tenth of -events unless given, none with -backlog), so that connections, pools,
+// scripts and the runtime are warm when the timed part starts.
 // Each phase also times every event from its sending to its effect at the partner (p50 … p99.9;
 // not with -backlog). Sent as fast as the producers can (the default), the events queue up and
 // that latency is mostly queueing; -rate R sends R events per second in all (open loop), below
@@ -99,16 +102,20 @@ type kindLatency struct {
 
 // flowGen generates a phase's events.
 type flowGen interface {
-	// next is the next event and its sequence number. Safe for concurrent use.
-	next() (uint64, []byte)
+	// bodyOf is event n's request body (nil for a request the flow sends itself). Safe for
+	// concurrent use.
+	bodyOf(n uint64) []byte
 	// eventOf is the sequence number of the event whose effect is key's nth at the partner.
 	eventOf(key string, nth int) (uint64, bool)
 }
 
 // flowOptions are the flags every flow scenario has.
 type flowOptions struct {
-	name      string
-	events    int
+	name   string
+	events int
+	// warmup events go first in each phase, through the same path, and are neither timed nor
+	// counted (not with -backlog).
+	warmup    int
 	consumers int
 	inFlight  int
 	replicas  int
@@ -138,6 +145,7 @@ func newFlow(name, summary string, kind flowKind) *scenario {
 
 func (o *flowOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.events, "events", 20_000, "events per phase")
+	fs.IntVar(&o.warmup, "warmup-events", -1, "events sent first in each phase and waited for, not timed or counted (default: a tenth of -events; none with -backlog)")
 	fs.IntVar(&o.consumers, "consumers", config.Defaults().Routing.ConsumersPerHandler, "consumers per handler (per replica); the baseline runs consumers × replicas")
 	fs.IntVar(&o.replicas, "replicas", 1, "gateway replicas in this process, on one Redis key prefix")
 	fs.IntVar(&o.producers, "producers", 16, "goroutines sending the events")
@@ -154,6 +162,14 @@ func (o *flowOptions) validate() error {
 	var errs []error
 	if o.events < 1 || o.events > 2_000_000 {
 		errs = append(errs, fmt.Errorf("-events %d is outside 1..2000000", o.events))
+	}
+	switch {
+	case o.backlog:
+		o.warmup = 0
+	case o.warmup < 0:
+		o.warmup = o.events / 10
+	case o.warmup > o.events:
+		errs = append(errs, fmt.Errorf("-warmup-events %d is more than -events", o.warmup))
 	}
 	errs = append(errs, checkConsumers(o.consumers))
 	if o.inFlight < 1 || o.inFlight > 256 {
@@ -176,20 +192,22 @@ func (o *flowOptions) validate() error {
 
 // flowResult is the RESULT line of a flow scenario.
 type flowResult struct {
-	Scenario  string    `json:"scenario"`
-	Events    int       `json:"events"`
-	Versions  int       `json:"versions,omitempty"` // sync: status changes per dossier
-	Consumers int       `json:"consumers"`
-	InFlight  int       `json:"in_flight"`
-	Replicas  int       `json:"replicas"`
-	Producers int       `json:"producers"`
-	Rate      float64   `json:"rate,omitempty"`
-	Backlog   bool      `json:"backlog"`
-	Baseline  flowPhase `json:"baseline"`
-	Gateway   flowPhase `json:"gateway"`
-	Ratio     float64   `json:"ratio"`
-	MinRatio  float64   `json:"min_ratio"`
-	Verdict   string    `json:"verdict"`
+	Scenario string `json:"scenario"`
+	Events   int    `json:"events"`
+	// WarmupEvents went first in each phase, neither timed nor counted.
+	WarmupEvents int       `json:"warmup_events"`
+	Versions     int       `json:"versions,omitempty"` // sync: status changes per dossier
+	Consumers    int       `json:"consumers"`
+	InFlight     int       `json:"in_flight"`
+	Replicas     int       `json:"replicas"`
+	Producers    int       `json:"producers"`
+	Rate         float64   `json:"rate,omitempty"`
+	Backlog      bool      `json:"backlog"`
+	Baseline     flowPhase `json:"baseline"`
+	Gateway      flowPhase `json:"gateway"`
+	Ratio        float64   `json:"ratio"`
+	MinRatio     float64   `json:"min_ratio"`
+	Verdict      string    `json:"verdict"`
 }
 
 // flowPhase is one phase's figures.
@@ -230,7 +248,7 @@ func (o *flowOptions) run(ctx context.Context, e *env) (any, error) {
 		return nil, err
 	}
 	defer rdb.Close()
-	res := &flowResult{Scenario: o.name, Events: o.events, Consumers: o.consumers, InFlight: o.inFlight, Replicas: o.replicas,
+	res := &flowResult{Scenario: o.name, Events: o.events, WarmupEvents: o.warmup, Consumers: o.consumers, InFlight: o.inFlight, Replicas: o.replicas,
 		Producers: o.producers, Rate: o.rate, Backlog: o.backlog, MinRatio: flowMinRatio}
 	if s, ok := o.kind.(*syncFlow); ok {
 		res.Versions = s.versions
@@ -265,8 +283,8 @@ func (o *flowOptions) run(ctx context.Context, e *env) (any, error) {
 	case res.Ratio >= flowMinRatio:
 		res.Verdict = "PASS"
 	}
-	fmt.Fprintf(e.out, "%s: %s, %d consumers × %d in flight × %d replicas, %d producers, backlog %v\n",
-		o.name, o.kind.describe(o), o.consumers, o.inFlight, o.replicas, o.producers, o.backlog)
+	fmt.Fprintf(e.out, "%s: %s after %d warm-up events, %d consumers × %d in flight × %d replicas, %d producers, backlog %v\n",
+		o.name, o.kind.describe(o), o.warmup, o.consumers, o.inFlight, o.replicas, o.producers, o.backlog)
 	for _, p := range []struct {
 		name string
 		ph   flowPhase
@@ -297,6 +315,9 @@ func (o *flowOptions) run(ctx context.Context, e *env) (any, error) {
 	}
 	return res, errors.Join(errs...)
 }
+
+// total is how many events a phase sends: the warm-up, then the timed ones.
+func (o *flowOptions) total() int { return o.warmup + o.events }
 
 // workers is the baseline's concurrency: as many sequential workers as the gateways have handler
 // slots for the topic, so that both phases may have as many partner calls in flight.
@@ -354,6 +375,22 @@ func (s *flowSandbox) stop() {
 	s.set.Close()
 }
 
+// warmUp sends the warm-up events and waits until the partners hold their effects.
+func (o *flowOptions) warmUp(ctx context.Context, e *env, phase string, sb *flowSandbox, send func(ctx context.Context, n uint64, body []byte) error, gen flowGen) error {
+	if o.warmup == 0 {
+		return nil
+	}
+	t0 := time.Now()
+	if err := o.produce(ctx, send, gen, 0, o.warmup); err != nil {
+		return fmt.Errorf("warming up: %w", err)
+	}
+	if _, err := o.waitDelivered(ctx, sb, o.warmup); err != nil {
+		return fmt.Errorf("warming up: %w", err)
+	}
+	fmt.Fprintf(e.progress, "%s: warmed up with %d events in %s\n", phase, o.warmup, time.Since(t0).Round(time.Millisecond))
+	return nil
+}
+
 // waitDelivered polls the partners until they hold want events' effects, or ctx ends.
 func (o *flowOptions) waitDelivered(ctx context.Context, sb *flowSandbox, want int) (int, error) {
 	t := time.NewTicker(100 * time.Millisecond)
@@ -371,22 +408,25 @@ func (o *flowOptions) waitDelivered(ctx context.Context, sb *flowSandbox, want i
 	}
 }
 
-// produce calls send for event indexes 0..events-1 from -producers goroutines.
-func (o *flowOptions) produce(ctx context.Context, send func(ctx context.Context, n uint64, body []byte) error, gen flowGen) error {
+// produce calls send for events first..end-1 from -producers goroutines; with -rate, event first
+// is due at once and the others at the rate.
+func (o *flowOptions) produce(ctx context.Context, send func(ctx context.Context, n uint64, body []byte) error, gen flowGen, first, end int) error {
 	var wg sync.WaitGroup
 	var firstErr atomic.Pointer[error]
+	var next atomic.Uint64
+	next.Store(uint64(first))
 	start := time.Now()
 	for range o.producers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
-				n, body := gen.next()
-				if n >= uint64(o.events) || ctx.Err() != nil || firstErr.Load() != nil {
+				n := next.Add(1) - 1
+				if n >= uint64(end) || ctx.Err() != nil || firstErr.Load() != nil {
 					return
 				}
 				if o.rate > 0 {
-					due := start.Add(time.Duration(float64(n) / o.rate * float64(time.Second)))
+					due := start.Add(time.Duration(float64(n-uint64(first)) / o.rate * float64(time.Second)))
 					if d := time.Until(due); d > 0 {
 						select {
 						case <-ctx.Done():
@@ -395,7 +435,7 @@ func (o *flowOptions) produce(ctx context.Context, send func(ctx context.Context
 						}
 					}
 				}
-				if err := send(ctx, n, body); err != nil {
+				if err := send(ctx, n, gen.bodyOf(n)); err != nil {
 					firstErr.CompareAndSwap(nil, &err)
 					return
 				}
@@ -488,7 +528,7 @@ func (o *flowOptions) baselinePhase(ctx context.Context, e *env, rdb *redis.Clie
 
 	var m *phaseMeter
 	if o.backlog {
-		if err := o.produce(ctx, xadd, gen); err != nil {
+		if err := o.produce(ctx, xadd, gen, 0, o.total()); err != nil {
 			return flowPhase{}, fmt.Errorf("filling stream: %w", err)
 		}
 		m = startMeter()
@@ -508,16 +548,23 @@ func (o *flowOptions) baselinePhase(ctx context.Context, e *env, rdb *redis.Clie
 	}
 	var timer *effectTimer
 	if !o.backlog {
-		timer = o.startTimer(sb, gen)
-		m = startMeter()
-		if err := o.produce(ctx, timer.timed(xadd), gen); err != nil {
+		err := o.warmUp(runCtx, e, "baseline", sb, xadd, gen)
+		if err == nil {
+			timer = o.startTimer(sb, gen)
+			m = startMeter()
+			err = o.produce(runCtx, timer.timed(xadd), gen, o.warmup, o.total())
+		}
+		if err != nil {
 			stopConsumers()
 			wg.Wait()
+			if p := consumeErr.Load(); p != nil {
+				err = errors.Join(err, *p)
+			}
 			return flowPhase{}, fmt.Errorf("adding events: %w", err)
 		}
 	}
-	n, werr := o.waitDelivered(runCtx, sb, o.events)
-	ph := m.finish(n)
+	n, werr := o.waitDelivered(runCtx, sb, o.total())
+	ph := m.finish(n - o.warmup)
 	timer.finish(&ph)
 	stopConsumers()
 	wg.Wait()
@@ -570,7 +617,7 @@ func (o *flowOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 		}
 		// About three keys per event: a million-event run left three million, and 30 s deleted
 		// 2.97 million of them; allow 100 µs more per event (about 33 s per million keys).
-		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second+time.Duration(o.events)*100*time.Microsecond)
+		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second+time.Duration(o.total())*100*time.Microsecond)
 		defer ccancel()
 		n, derr := deleteKeys(cctx, rdb, prefix)
 		fmt.Fprintf(e.progress, "gateway: deleted %d keys under %s\n", n, prefix)
@@ -653,7 +700,7 @@ func (o *flowOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 			return ph, err
 		}
 		idle = residentBytes()
-		if err := o.produce(ctx, post, gen); err != nil {
+		if err := o.produce(ctx, post, gen, 0, o.total()); err != nil {
 			return ph, fmt.Errorf("filling backlog: %w", err)
 		}
 		// The events are parked once each has been tried (a paused partner parks at once).
@@ -681,15 +728,18 @@ func (o *flowOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 			}
 		}
 	} else {
+		if err := o.warmUp(ctx, e, "gateway", sb, post, gen); err != nil {
+			return ph, err
+		}
 		timer = o.startTimer(sb, gen)
 		startProfile()
 		m = startMeter()
-		if err := o.produce(ctx, timer.timed(post), gen); err != nil {
+		if err := o.produce(ctx, timer.timed(post), gen, o.warmup, o.total()); err != nil {
 			return ph, fmt.Errorf("sending events: %w", err)
 		}
 	}
-	n, werr := o.waitDelivered(ctx, sb, o.events)
-	ph = m.finish(n)
+	n, werr := o.waitDelivered(ctx, sb, o.total())
+	ph = m.finish(n - o.warmup)
 	timer.finish(&ph)
 	ph.ClientConnections = client.dials.Load()
 	if stopProfile != nil {
@@ -718,7 +768,7 @@ type effectTimer struct {
 }
 
 func (o *flowOptions) startTimer(sb *flowSandbox, gen flowGen) *effectTimer {
-	t := &effectTimer{kind: o.kind, sb: sb, gen: gen, sent: make([]atomic.Int64, o.events), hist: newHistogram()}
+	t := &effectTimer{kind: o.kind, sb: sb, gen: gen, sent: make([]atomic.Int64, o.total()), hist: newHistogram()}
 	if ks, ok := o.kind.(kindSplitter); ok {
 		for range ks.kindNames() {
 			t.byKind = append(t.byKind, newHistogram())

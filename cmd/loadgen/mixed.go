@@ -91,7 +91,7 @@ func (f *mixedFlow) check(o *flowOptions) error {
 	if f.weights[mixStatus] == 0 {
 		errs = append(errs, fmt.Errorf("-mix %q: the status weight must be at least 1", f.mixSpec))
 	}
-	if len(errs) == 0 && f.count(uint64(o.events), mixIPN) > 2_000_000 {
+	if len(errs) == 0 && f.count(uint64(o.total()), mixIPN) > 2_000_000 {
 		errs = append(errs, errors.New("-events: more than 2,000,000 IPNs"))
 	}
 	return errors.Join(errs...)
@@ -145,7 +145,7 @@ func (f *mixedFlow) count(n uint64, kind int) uint64 {
 }
 
 func (f *mixedFlow) newGen(tag string, o *flowOptions) flowGen {
-	statuses := f.count(uint64(o.events), mixStatus)
+	statuses := f.count(uint64(o.total()), mixStatus)
 	dossiers := int((statuses + uint64(f.versions) - 1) / uint64(f.versions))
 	return &mixedGen{f: f, dossiers: newDossierGen(newEventGen("m"+tag, dossiers, 1)), deliveries: newDeliveryGen("d" + tag)}
 }
@@ -197,7 +197,7 @@ func (f *mixedFlow) setUpBaseline(ctx context.Context, e *env, rdb *redis.Client
 	if err != nil {
 		return nil, err
 	}
-	n := int(f.count(uint64(o.events), mixIPN))
+	n := int(f.count(uint64(o.total()), mixIPN))
 	f.ipnURL, f.pays = b.url(), make([]ipnPayment, n)
 	settings := config.DevProfile().Payments.VNPay
 	for i := range f.pays {
@@ -211,7 +211,7 @@ func (f *mixedFlow) setUpBaseline(ctx context.Context, e *env, rdb *redis.Client
 // setUpGateway creates the phase's payments at the gateway and signs their IPNs.
 func (f *mixedFlow) setUpGateway(ctx context.Context, e *env, gw *gateway, o *flowOptions) error {
 	f.ipnDone.Store(0)
-	n := int(f.count(uint64(o.events), mixIPN))
+	n := int(f.count(uint64(o.total()), mixIPN))
 	client := newLoadClient(o.producers)
 	defer client.CloseIdleConnections()
 	base := "http://" + gw.app.APIAddr()
@@ -259,22 +259,20 @@ func (f *mixedFlow) sender(send func(ctx context.Context, n uint64, body []byte)
 // mixedGen interleaves the kinds' generators by the pattern.
 type mixedGen struct {
 	f          *mixedFlow
-	seq        atomic.Uint64
 	dossiers   *dossierGen
 	deliveries *deliveryGen
 }
 
-// next: the status changes and delivery requests come from their own generators in the order of
-// their ranks; an IPN has no body (the sender builds its request).
-func (g *mixedGen) next() (uint64, []byte) {
-	n := g.seq.Add(1) - 1
+// bodyOf: the status changes and delivery requests come from their own generators in the order
+// of their ranks; an IPN has no body (the sender builds its request).
+func (g *mixedGen) bodyOf(n uint64) []byte {
 	switch kind, rank := g.f.slot(n); kind {
 	case mixStatus:
-		return n, g.dossiers.event(make([]byte, 0, eventSize+64), rank)
+		return g.dossiers.bodyOf(rank)
 	case mixDelivery:
-		return n, g.deliveries.event(rank)
+		return g.deliveries.bodyOf(rank)
 	}
-	return n, nil
+	return nil
 }
 
 func (g *mixedGen) eventOf(key string, nth int) (uint64, bool) {

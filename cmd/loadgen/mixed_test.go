@@ -57,8 +57,8 @@ func TestMixedGenEvents(t *testing.T) {
 	}
 	g := f.newGen("t", o).(*mixedGen)
 	steps := map[string]int{}
-	for range o.events {
-		n, body := g.next()
+	for n := range uint64(o.events) {
+		body := g.bodyOf(n)
 		kind, _ := f.slot(n)
 		if kind == mixIPN {
 			if body != nil {

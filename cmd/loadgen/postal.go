@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/egov-vn/gateway/connectors/postal"
@@ -82,7 +81,6 @@ var deliveryCommunes = []string{"05977", "05983", "05986", "06001", "06004"}
 // deliveryGen generates vn.gov.delivery.requested events, event n for dossier prefix+n.
 type deliveryGen struct {
 	prefix string // dossier codes are prefix + the event's number
-	seq    atomic.Uint64
 	sentAt string
 }
 
@@ -98,13 +96,8 @@ func kindOf(n uint64) postal.Kind {
 	return postal.KindDeliverResult
 }
 
-func (g *deliveryGen) next() (uint64, []byte) {
-	n := g.seq.Add(1) - 1
-	return n, g.event(n)
-}
-
-// event is delivery request n.
-func (g *deliveryGen) event(n uint64) []byte {
+// bodyOf is delivery request n.
+func (g *deliveryGen) bodyOf(n uint64) []byte {
 	code := g.prefix + strconv.FormatUint(n, 10)
 	service := postal.ServiceEconomy
 	if n%2 == 1 {

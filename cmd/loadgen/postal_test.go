@@ -16,8 +16,8 @@ func TestDeliveryGenEventsAreValidAndTraceable(t *testing.T) {
 	g := newDeliveryGen("t1")
 	kinds := map[postal.Kind]int{}
 	cod := 0
-	for range 12 {
-		n, body := g.next()
+	for n := range uint64(12) {
+		body := g.bodyOf(n)
 		ev, err := events.Parse(json.RawMessage(body), "")
 		if err != nil {
 			t.Fatalf("event %d does not parse: %v\n%s", n, err, body)

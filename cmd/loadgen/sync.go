@@ -41,6 +41,8 @@ func (f *syncFlow) check(o *flowOptions) error {
 	if f.versions < 1 || f.versions > 100 || o.events%f.versions != 0 {
 		return fmt.Errorf("-versions %d is outside 1..100 or does not divide -events", f.versions)
 	}
+	// The warm-up's dossiers get all their versions too: a whole number of them.
+	o.warmup -= o.warmup % f.versions
 	return nil
 }
 
@@ -49,7 +51,7 @@ func (f *syncFlow) describe(o *flowOptions) string {
 }
 
 func (f *syncFlow) newGen(tag string, o *flowOptions) flowGen {
-	return newDossierGen(newEventGen("s"+tag, o.events/f.versions, 1))
+	return newDossierGen(newEventGen("s"+tag, o.total()/f.versions, 1))
 }
 
 func (f *syncFlow) newBaseline(ctx context.Context, sandboxURL string, conns int) (func(context.Context, []byte) error, error) {
@@ -87,6 +89,8 @@ func newDossierGen(g *eventGen) *dossierGen {
 	}
 	return d
 }
+
+func (g *dossierGen) bodyOf(n uint64) []byte { return g.event(make([]byte, 0, eventSize+64), n) }
 
 func (g *dossierGen) eventOf(code string, nth int) (uint64, bool) {
 	d, ok := g.index[code]

@@ -21,7 +21,7 @@ func flowResultOf(t *testing.T, scenario string, args ...string) flowResult {
 // nothing about speed.
 func TestSyncScenario(t *testing.T) {
 	res := flowResultOf(t, "sync", "-events", "300", "-consumers", "2", "-replicas", "2", "-producers", "4")
-	if res.Scenario != "sync" || res.Events != 300 || res.Replicas != 2 {
+	if res.Scenario != "sync" || res.Events != 300 || res.Replicas != 2 || res.WarmupEvents != 30 {
 		t.Errorf("RESULT describes %+v", res)
 	}
 	checkFlowPhases(t, res, 300)
