@@ -33,7 +33,7 @@
 // same Redis and the same sandbox portal; -replicas runs several gateways on one key prefix and
 // -backlog parks the whole load first (portal paused) to read the RSS with the backlog and time
 // the drain after the resume. flow.go describes the runner it shares with postal and mixed, and
-// their flags (-events, -consumers, -in-flight, -replicas, -producers, -read-batch, -rate,
+// their flags (-events, -warmup-events, -consumers, -in-flight, -replicas, -producers, -read-batch, -rate,
 // -backlog, -drain, -timeout, -cpuprofile); sync.go adds -versions.
 //
 // postal measures postal delivery end to end the same way: vn.gov.delivery.requested events in,
