@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -134,6 +135,7 @@ func (h *deliveryToPostal) Handle(msg *message.Message) ([]*message.Message, err
 	if err != nil {
 		return nil, err
 	}
+	var createdEntry []store.TimelineEntry // written with the first status's, in one round trip
 	if isNew {
 		h.metrics.ShipmentsCreated.WithLabelValues(string(kind)).Inc()
 		detail := string(kind) + " " + number
@@ -143,13 +145,19 @@ func (h *deliveryToPostal) Handle(msg *message.Message) ([]*message.Message, err
 		if !sync.Known {
 			detail += " (dossier not seen by the gateway before: accepted, the one-stop system is the authority)"
 		}
-		h.timeline(ctx, code, "shipment_created", detail, ev.ID)
+		createdEntry = []store.TimelineEntry{{Kind: "shipment_created", Detail: detail, EventID: ev.ID, At: now}}
 	}
-	// The partner's status of the order as created (or found), recorded as the first status.
+	// The partner's status of the order as created (or found), recorded as the first status. A
+	// shipment this call created has no status yet: it is not read back. One saved before (a
+	// redelivery) is read, as it may have statuses.
 	status := created.Status
-	fx, err := applyStatus(ctx, h.store, h.metrics, h.log, code, kind, number, postal.Event{
-		Number: number, PartnerID: created.PartnerID, Status: status, At: now,
-	})
+	first := postal.Event{Number: number, PartnerID: created.PartnerID, Status: status, At: now}
+	var fx effects
+	if isNew {
+		fx, err = applyStatusTo(ctx, h.store, h.metrics, h.log, sh, first, createdEntry...)
+	} else {
+		fx, err = applyStatus(ctx, h.store, h.metrics, h.log, code, kind, number, first)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -347,14 +355,29 @@ func applyStatus(ctx context.Context, st *store.Store, m *observability.Delivery
 	if !found {
 		return effects{}, fmt.Errorf("recording status of order %s: no shipment", number)
 	}
+	return applyStatusTo(ctx, st, m, log, sh, e)
+}
+
+// applyStatusTo is applyStatus of a shipment already read (or just created, without statuses):
+// the store's script applies the status only if it is still new, whatever was read. The timeline
+// entries before go to the dossier's timeline first, with the status's own when it is recorded.
+func applyStatusTo(ctx context.Context, st *store.Store, m *observability.DeliveryMetrics, log *slog.Logger,
+	sh store.Shipment, e postal.Event, before ...store.TimelineEntry) (fx effects, err error) {
+	code, kind := sh.DossierCode, sh.Kind
+	applied := false
+	defer func() {
+		if len(before) > 0 && !applied {
+			_ = st.AddTimelines(context.WithoutCancel(ctx), code, before...)
+		}
+	}()
 	if reason := decide(sh, e.Status); reason != "" {
 		return effects{}, nil
 	}
-	fx, err := effectsOf(sh, e)
+	fx, err = effectsOf(sh, e)
 	if err != nil {
 		return effects{}, failure.MarkPermanent(err)
 	}
-	res, err := st.ApplyShipmentStatus(ctx, code, string(kind), store.ShipmentStatus{Status: int(e.Status), At: e.At.UTC(), Office: e.Office},
+	res, err := st.ApplyShipmentStatus(ctx, code, kind, store.ShipmentStatus{Status: int(e.Status), At: e.At.UTC(), Office: e.Office},
 		finalStatuses, deliveredStatuses)
 	if err != nil {
 		return effects{}, err
@@ -362,12 +385,14 @@ func applyStatus(ctx context.Context, st *store.Store, m *observability.Delivery
 	if res != store.StatusApplied {
 		return effects{}, nil
 	}
-	recorded(ctx, st, m, log, sh, e)
+	applied = true
+	recorded(ctx, st, m, log, sh, e, before...)
 	return fx, nil
 }
 
-// recorded shows a newly recorded status to ops.
-func recorded(ctx context.Context, st *store.Store, m *observability.DeliveryMetrics, log *slog.Logger, sh store.Shipment, e postal.Event) {
+// recorded shows a newly recorded status to ops, after the timeline entries before.
+func recorded(ctx context.Context, st *store.Store, m *observability.DeliveryMetrics, log *slog.Logger, sh store.Shipment, e postal.Event,
+	before ...store.TimelineEntry) {
 	label := observability.StatusLabel(e.Status)
 	m.StatusChanges.WithLabelValues(sh.Kind, label).Inc()
 	kind, detail := "shipment_status", sh.Kind+" "+sh.Number+" status "+strconv.Itoa(int(e.Status))+" ("+statusName(e.Status)+")"
@@ -377,9 +402,10 @@ func recorded(ctx context.Context, st *store.Store, m *observability.DeliveryMet
 		log.Warn("delivery failed or returned", "order_number", sh.Number, "dossier_code", sh.DossierCode,
 			"kind", sh.Kind, "status", int(e.Status), "status_name", statusName(e.Status))
 	}
-	_ = st.AddTimeline(context.WithoutCancel(ctx), sh.DossierCode, store.TimelineEntry{Kind: kind, Detail: detail})
+	entries := append(slices.Clip(before), store.TimelineEntry{Kind: kind, Detail: detail})
 	if sh.Kind == string(postal.KindDeliverResult) && (e.Status == postal.StatusDelivered || e.Status == postal.StatusCompleted) && sh.DeliveredAt.IsZero() {
-		_ = st.AddTimeline(context.WithoutCancel(ctx), sh.DossierCode, store.TimelineEntry{Kind: "delivery_done",
+		entries = append(entries, store.TimelineEntry{Kind: "delivery_done",
 			Detail: "result delivered to the citizen by post (" + sh.Number + "); the portal is told the dossier is returned"})
 	}
+	_ = st.AddTimelines(context.WithoutCancel(ctx), sh.DossierCode, entries...)
 }

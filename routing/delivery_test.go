@@ -522,3 +522,31 @@ func TestTrackingReadsABacklog(t *testing.T) {
 		t.Fatalf("Track called after %q, want each page's cursor then one empty page", env.postal.cursors)
 	}
 }
+
+// TestDeliveryTimeline: a created shipment shows in the dossier's timeline as created (with the
+// request's event id) then its first status, in that order; a repeated request adds only a note
+// that the shipment exists.
+func TestDeliveryTimeline(t *testing.T) {
+	t.Parallel()
+	env := newDeliveryEnv(t)
+	const code = "000.00.37.H37-251126-0300"
+	for i, id := range []string{"t1", "t2"} {
+		if _, err := handleDelivery(t, env.h, "m"+id, deliveryEvent(id, code, "deliver_result", "05977")); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	tl, err := env.st.Timeline(t.Context(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range tl {
+		kinds = append(kinds, e.Kind)
+	}
+	if got, want := strings.Join(kinds, ","), "shipment_created,shipment_status,shipment_request_repeated"; got != want {
+		t.Fatalf("timeline %s, want %s", got, want)
+	}
+	if tl[0].EventID != "t1" || !strings.Contains(tl[1].Detail, "status 1 (created)") {
+		t.Errorf("entries %+v", tl[:2])
+	}
+}

@@ -152,12 +152,19 @@ func (s *Store) ApplyShipmentStatus(ctx context.Context, code, kind string, st S
 	return res, nil
 }
 
-// ShipmentOf reads one shipment (ok false when there is none).
+// ShipmentOf reads one shipment (ok false when there is none): its hash and its history in one
+// round trip.
 func (s *Store) ShipmentOf(ctx context.Context, code, kind string) (Shipment, bool, error) {
-	h, err := s.Client.HGetAll(ctx, s.Keys.Shipment(code, kind)).Result()
-	if err != nil {
+	var hash *redis.MapStringStringCmd
+	var history *redis.StringSliceCmd
+	if _, err := s.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		hash = p.HGetAll(ctx, s.Keys.Shipment(code, kind))
+		history = p.LRange(ctx, s.Keys.ShipmentHistory(code, kind), 0, -1)
+		return nil
+	}); err != nil {
 		return Shipment{}, false, fmt.Errorf("reading shipment: %w", err)
 	}
+	h := hash.Val()
 	if len(h) == 0 {
 		return Shipment{}, false, nil
 	}
@@ -168,10 +175,7 @@ func (s *Store) ShipmentOf(ctx context.Context, code, kind string) (Shipment, bo
 	sh.CreatedAt = msTime(h["created_at"])
 	sh.UpdatedAt = msTime(h["updated_at"])
 	sh.DeliveredAt = msTime(h["delivered_at"])
-	items, err := s.Client.LRange(ctx, s.Keys.ShipmentHistory(code, kind), 0, -1).Result()
-	if err != nil {
-		return Shipment{}, false, fmt.Errorf("reading shipment history: %w", err)
-	}
+	items := history.Val()
 	sh.History = make([]ShipmentStatus, 0, len(items))
 	for _, it := range items {
 		var e ShipmentStatus

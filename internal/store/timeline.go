@@ -30,6 +30,22 @@ func (s *Store) AddTimeline(ctx context.Context, code string, e TimelineEntry) e
 	return nil
 }
 
+// AddTimelines appends entries to a dossier's timeline, in order, in one round trip.
+func (s *Store) AddTimelines(ctx context.Context, code string, entries ...TimelineEntry) error {
+	if len(entries) == 1 {
+		return s.AddTimeline(ctx, code, entries[0])
+	}
+	if _, err := s.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, e := range entries {
+			p.XAdd(ctx, s.timelineArgs(code, e))
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("adding to timeline: %w", err)
+	}
+	return nil
+}
+
 // timelineArgs is the XADD of entry e to code's timeline (At defaults to now).
 func (s *Store) timelineArgs(code string, e TimelineEntry) *redis.XAddArgs {
 	if e.At.IsZero() {
