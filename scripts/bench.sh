@@ -42,6 +42,8 @@ run "micro-benchmarks" go test -run '^$' -bench . -benchmem -benchtime "$benchti
 	./internal/events ./internal/payments ./internal/evidence ./internal/partnerhttp ./connectors/...
 run "ingest: POST /v1/events against bare HTTP + XADD" \
 	go run ./cmd/loadgen -scenario ingest -redis "$redis" -duration "$duration" -warmup "$warmup" -concurrency 64
+run "ingest: an API-only gateway (role api: no consumers in the process), like for like with the baseline" \
+	go run ./cmd/loadgen -scenario ingest -redis "$redis" -duration "$duration" -warmup "$warmup" -concurrency 64 -role api
 if go run ./cmd/loadgen -scenario ipn -h 2>&1 | grep -q -- -redis; then
 	run "ipn: VNPay IPN verify and commit against a bare handler with one Redis round trip" \
 		go run ./cmd/loadgen -scenario ipn -redis "$redis" -duration "$duration" -warmup "$warmup"
