@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -28,8 +27,6 @@ type ingestOptions struct {
 	batch    int
 	dossiers int
 	target   string
-	// role is the in-process gateway's process role (config.RoleAll or config.RoleAPI).
-	role string
 	gatewayFlags
 }
 
@@ -49,9 +46,6 @@ func (o *ingestOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.batch, "batch", 1, fmt.Sprintf("events per request (1: one CloudEvent; 2..%d: a batch)", events.MaxBatch))
 	fs.IntVar(&o.dossiers, "dossiers", 1000, "distinct dossier codes the events spread over")
 	fs.StringVar(&o.target, "target", "", "base `URL` of a running gateway (loopback only) to load instead of starting one")
-	fs.StringVar(&o.role, "role", config.RoleAll, "process `role` of the in-process gateway: all (ingest while its consumers "+
-		"sync the sandbox portal, as one replica runs by default) or api (ingest only, no consumers and no background "+
-		"loops: like for like with the baseline, which does no downstream work); worker serves no API and is refused")
 	o.gatewayFlags.register(fs)
 }
 
@@ -69,12 +63,8 @@ func (o *ingestOptions) validate() error {
 			errs = append(errs, err)
 		}
 	}
-	switch {
-	case o.role == config.RoleWorker:
-		errs = append(errs, errors.New("-role worker: a worker serves no API listener, so it has no ingest to measure (use all or api)"))
-	case !slices.Contains(config.Roles, o.role):
-		errs = append(errs, fmt.Errorf("-role %q is not one of all, api", o.role))
-	case o.target != "" && o.role != config.RoleAll:
+	errs = append(errs, o.checkRole())
+	if o.target != "" && o.role != config.RoleAll {
 		errs = append(errs, fmt.Errorf("-role %s sets the in-process gateway's role; an external -target runs its own", o.role))
 	}
 	return errors.Join(errs...)
@@ -214,19 +204,14 @@ func (o *ingestOptions) startInProcess(ctx context.Context, e *env, rdb *redis.C
 	if err != nil {
 		return "", stop, err
 	}
-	cfg.Role = o.role
-	if err := cfg.Validate(); err != nil {
-		return "", stop, fmt.Errorf("validating gateway configuration: %w", err)
+	if err := o.configure(&cfg); err != nil {
+		return "", stop, err
 	}
 	g, err = startGateway(ctx, cfg)
 	if err != nil {
 		return "", stop, err
 	}
-	if o.role == config.RoleAPI {
-		fmt.Fprintf(e.progress, "gateway: in process, role api (no consumers), %s, key prefix %s\n", g.URL(), prefix)
-	} else {
-		fmt.Fprintf(e.progress, "gateway: in process, role %s, %s, key prefix %s, %d consumers per handler\n", o.role, g.URL(), prefix, o.consumers)
-	}
+	fmt.Fprintf(e.progress, "gateway: in process (%s), %s, key prefix %s\n", o.describe(), g.URL(), prefix)
 	return g.URL(), stop, nil
 }
 

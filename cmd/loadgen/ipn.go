@@ -76,7 +76,7 @@ func (o *ipnOptions) validate() error {
 	if o.duplicates < 0 || o.bad < 0 || o.duplicates+o.bad > 1 {
 		errs = append(errs, fmt.Errorf("-duplicates %v and -bad-signatures %v must be shares (0..1) that add up to at most 1", o.duplicates, o.bad))
 	}
-	errs = append(errs, checkConsumers(o.consumers))
+	errs = append(errs, checkConsumers(o.consumers), o.checkRole())
 	return errors.Join(errs...)
 }
 
@@ -245,7 +245,7 @@ func (o *ipnOptions) run(ctx context.Context, e *env) (any, error) {
 	defer client.CloseIdleConnections()
 	res := &ipnResult{
 		Scenario: "ipn", Mode: e.shape.mode(), Rate: e.shape.Rate, Concurrency: e.shape.Concurrency,
-		Payments: o.payments, Duplicates: o.duplicates, BadSignatures: o.bad, Consumers: o.consumers,
+		Payments: o.payments, Duplicates: o.duplicates, BadSignatures: o.bad, Role: o.role, Setup: o.describe(),
 		DurationS: e.shape.Duration.Seconds(), WarmupS: e.shape.Warmup.Seconds(),
 	}
 
@@ -263,6 +263,12 @@ func (o *ipnOptions) run(ctx context.Context, e *env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := o.configure(&cfg); err != nil {
+		return nil, err
+	}
+	if o.role != config.RoleAPI {
+		res.Consumers = o.consumers
+	}
 	g, err := startGateway(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -277,7 +283,7 @@ func (o *ipnOptions) run(ctx context.Context, e *env) (any, error) {
 	}
 	defer func() { _ = stopGateway() }()
 	apiBase := "http://" + g.app.APIAddr()
-	fmt.Fprintf(e.progress, "gateway: in process, %s, key prefix %s, %d consumers per handler\n", apiBase, prefix, o.consumers)
+	fmt.Fprintf(e.progress, "gateway: in process (%s), %s, key prefix %s\n", o.describe(), apiBase, prefix)
 
 	// The payments exist before either phase, so both phases send the same IPNs.
 	t0 := time.Now()
@@ -645,10 +651,13 @@ type ipnResult struct {
 	Payments      int     `json:"payments"`
 	Duplicates    float64 `json:"duplicates"`
 	BadSignatures float64 `json:"bad_signatures"`
-	Consumers     int     `json:"consumers"`
-	DurationS     float64 `json:"duration_s"`
-	WarmupS       float64 `json:"warmup_s"`
-	CreateS       float64 `json:"create_s"` // creating the payments, before the phases
+	Role          string  `json:"role"`
+	Consumers     int     `json:"consumers,omitempty"` // role all only
+	// Setup says what the in-process gateway ran (its role and consumers), for the report.
+	Setup     string  `json:"gateway_setup"`
+	DurationS float64 `json:"duration_s"`
+	WarmupS   float64 `json:"warmup_s"`
+	CreateS   float64 `json:"create_s"` // creating the payments, before the phases
 	// PaymentsHeldMiB is what the load generator holds for its payments (ids, references and
 	// signed IPNs) through both phases: part of the process's RSS that is not the gateway's.
 	PaymentsHeldMiB float64 `json:"payments_held_mib"`
@@ -684,8 +693,8 @@ func (r *ipnResult) report(e *env) error {
 	var b bytes.Buffer
 	load := loadLine(r.Mode, r.Rate, r.Concurrency)
 	fmt.Fprintf(&b, "scenario ipn: %s, %d VNPay payments (created in %gs), %.0f%% duplicates, %.0f%% bad signatures, "+
-		"%gs measured after %gs warmup, in-process gateway (%d consumers per handler)\n\n",
-		load, r.Payments, r.CreateS, 100*r.Duplicates, 100*r.BadSignatures, r.DurationS, r.WarmupS, r.Consumers)
+		"%gs measured after %gs warmup, in-process gateway (%s)\n\n",
+		load, r.Payments, r.CreateS, 100*r.Duplicates, 100*r.BadSignatures, r.DurationS, r.WarmupS, r.Setup)
 	fmt.Fprintln(&b, "phase     IPNs/s  paid/s  p50 ms  p90 ms  p99 ms  p99.9 ms  max ms  errors  conns  CPU s  CPU ms/1k IPN  RSS MiB  peak MiB")
 	for _, p := range []struct {
 		name string
@@ -711,8 +720,12 @@ func (r *ipnResult) report(e *env) error {
 		}
 	}
 	fmt.Fprintf(&b, "gateway answers (kind:RspCode, whole phase): %v\n", r.Answers)
+	what := "IPN path, evidence log and the consumers notifying the one-stop system and the portal"
+	if r.Role == config.RoleAPI {
+		what = "IPN path and evidence log; role api runs no consumers"
+	}
 	b.WriteString("CPU and RSS are this whole process: the load generator in both phases, the in-process gateway\n" +
-		"(IPN path, evidence log and the consumers notifying the one-stop system and the portal) in the second.\n")
+		"(" + what + ") in the second.\n")
 	fmt.Fprintf(&b, "RSS: the load generator holds %.1f MiB for its payments in both phases; the gateway phase's RSS is %.1f MiB over the baseline phase's\n",
 		r.PaymentsHeldMiB, r.RSSOverBaselineMiB)
 	if c := r.Check; c != nil {

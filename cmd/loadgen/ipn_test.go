@@ -57,6 +57,22 @@ func TestIPNScenario(t *testing.T) {
 	}
 }
 
+// TestIPNScenarioAPIRole runs the ipn scenario against an API-only gateway: IPNs are answered and
+// committed exactly once without consumers in the process; the RESULT line says the role.
+func TestIPNScenarioAPIRole(t *testing.T) {
+	line := resultLine(t, "ipn", "-payments", "200", "-duration", "300ms", "-warmup", "100ms", "-concurrency", "4", "-role", "api")
+	var res ipnResult
+	if err := json.Unmarshal([]byte(line), &res); err != nil {
+		t.Fatalf("decoding RESULT: %v", err)
+	}
+	if res.Role != "api" || res.Consumers != 0 || !strings.Contains(res.Setup, "no consumers") {
+		t.Errorf("role %q, %d consumers, setup %q; want api without consumers", res.Role, res.Consumers, res.Setup)
+	}
+	if c := res.Check; c == nil || !c.Pass || c.Paid == 0 || c.OutboxPaid != c.Paid {
+		t.Errorf("exactly-once check %+v, want a pass with payments paid", c)
+	}
+}
+
 // TestCheckExactlyOnce plants store states in Redis and checks that the verdict finds each
 // violation: a payment paid twice, a payment left pending after its IPN, a payment paid without
 // any valid IPN, and 00 answers that do not match the paid payments.

@@ -59,7 +59,8 @@
 // the others still pending, and the 00 answers as many as the paid payments; otherwise the run
 // ends with exit status 1. Goals: at least 0.6× the baseline's IPNs/s, p99 at most 10 ms. Its
 // own flags: -payments N (40000), -duplicates S (0.2), -bad-signatures S (0.1), -consumers N,
-// -cpuprofile FILE.
+// -role R (as ingest's: api answers IPNs without the consumers that notify the one-stop system
+// and the portal of each paid payment), -cpuprofile FILE.
 //
 // The fault scenarios (kill-replica, partner-outage, redis-restart, slow-partner) are described
 // below. Further scenarios are further files of this package, each a scenario with a name, its

@@ -2,25 +2,61 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/egov-vn/gateway/internal/config"
 )
 
 // gatewayFlags are the flags of a two-phase scenario that starts one in-process gateway and may
-// profile it: -consumers and -cpuprofile.
+// profile it: -consumers, -role and -cpuprofile.
 type gatewayFlags struct {
 	consumers  int
 	cpuprofile string
+	// role is the in-process gateway's process role: config.RoleAll or config.RoleAPI.
+	role string
 }
 
 func (g *gatewayFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&g.consumers, "consumers", config.Defaults().Routing.ConsumersPerHandler, "consumers per handler of the in-process gateway")
 	fs.StringVar(&g.cpuprofile, "cpuprofile", "", "write a CPU profile of the gateway phase's measured window to `FILE`")
+	fs.StringVar(&g.role, "role", config.RoleAll, "process `role` of the in-process gateway: all (its consumers do the downstream "+
+		"work of what it takes in, on the same cores, as one replica runs by default) or api (no consumers and no background "+
+		"loops, as an API replica of a split deployment: like for like with the baseline, which does no downstream work); "+
+		"worker serves no API and is refused")
+}
+
+// checkRole checks -role.
+func (g *gatewayFlags) checkRole() error {
+	switch {
+	case g.role == config.RoleWorker:
+		return errors.New("-role worker: a worker serves no API listener, so there is nothing to load (use all or api)")
+	case !slices.Contains(config.Roles, g.role):
+		return fmt.Errorf("-role %q is not one of all, api", g.role)
+	}
+	return nil
+}
+
+// configure sets the role in cfg and validates it again.
+func (g *gatewayFlags) configure(cfg *config.Config) error {
+	cfg.Role = g.role
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("validating gateway configuration: %w", err)
+	}
+	return nil
+}
+
+// describe says what the in-process gateway runs, for the progress lines and reports.
+func (g *gatewayFlags) describe() string {
+	if g.role == config.RoleAPI {
+		return "role api: no consumers"
+	}
+	return fmt.Sprintf("role %s, %d consumers per handler", g.role, g.consumers)
 }
 
 // checkConsumers checks -consumers of a scenario's in-process gateway.
