@@ -30,6 +30,14 @@ else
 	benchtime=2s duration=10s warmup=2s events=20000 open_events=8000 rate=400
 fi
 
+# The load generator is built once, from the tree as it is now: every scenario runs the same
+# binary (go run would rebuild it before each, from whatever the tree holds by then). The
+# commands print as "loadgen ..."; "loadgen ..." is the same run.
+bin=$(mktemp -d)
+trap 'rm -rf "$bin"' EXIT
+go build -o "$bin/loadgen" ./cmd/loadgen
+loadgen() { "$bin/loadgen" "$@"; }
+
 run() { # title, command...
 	echo "== $1" | tee -a "$out"
 	shift
@@ -41,34 +49,34 @@ export GATEWAY_TEST_REDIS_URL=$redis
 run "micro-benchmarks" go test -run '^$' -bench . -benchmem -benchtime "$benchtime" -count 1 \
 	./internal/events ./internal/payments ./internal/evidence ./internal/partnerhttp ./connectors/...
 run "ingest: POST /v1/events against bare HTTP + XADD" \
-	go run ./cmd/loadgen -scenario ingest -redis "$redis" -duration "$duration" -warmup "$warmup" -concurrency 64
+	loadgen -scenario ingest -redis "$redis" -duration "$duration" -warmup "$warmup" -concurrency 64
 run "ingest: an API-only gateway (role api: no consumers in the process), like for like with the baseline" \
-	go run ./cmd/loadgen -scenario ingest -redis "$redis" -duration "$duration" -warmup "$warmup" -concurrency 64 -role api
-if go run ./cmd/loadgen -scenario ipn -h 2>&1 | grep -q -- -redis; then
+	loadgen -scenario ingest -redis "$redis" -duration "$duration" -warmup "$warmup" -concurrency 64 -role api
+if loadgen -scenario ipn -h 2>&1 | grep -q -- -redis; then
 	run "ipn: VNPay IPN verify and commit against a bare handler with one Redis round trip" \
-		go run ./cmd/loadgen -scenario ipn -redis "$redis" -duration "$duration" -warmup "$warmup"
+		loadgen -scenario ipn -redis "$redis" -duration "$duration" -warmup "$warmup"
 fi
 run "sync: one consumer with one message in flight against one sequential pipeline worker" \
-	go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$events" -consumers 1 -in-flight 1
+	loadgen -scenario sync -redis "$redis" -events "$events" -consumers 1 -in-flight 1
 for c in 1 2 4; do
 	run "sync: dossier sync end to end, $c consumers, 1 replica" \
-		go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$events" -consumers "$c"
+		loadgen -scenario sync -redis "$redis" -events "$events" -consumers "$c"
 done
 for c in 1 2 4; do
 	run "sync: latency at a fixed $rate events/s (open loop), $c consumers" \
-		go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$open_events" -consumers "$c" -rate "$rate"
+		loadgen -scenario sync -redis "$redis" -events "$open_events" -consumers "$c" -rate "$rate"
 done
 run "sync: 3 replicas on one Redis, 4 consumers each" \
-	go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$events" -consumers 4 -replicas 3
+	loadgen -scenario sync -redis "$redis" -events "$events" -consumers 4 -replicas 3
 run "sync: drain of a parked backlog after the portal comes back" \
-	go run ./cmd/loadgen -scenario sync -redis "$redis" -events "$((events * 5))" -backlog
+	loadgen -scenario sync -redis "$redis" -events "$((events * 5))" -backlog
 run "postal: delivery requests to MyVNPost orders end to end, 4 consumers" \
-	go run ./cmd/loadgen -scenario postal -redis "$redis" -events "$events"
+	loadgen -scenario postal -redis "$redis" -events "$events"
 run "postal: latency at a fixed $rate requests/s (open loop)" \
-	go run ./cmd/loadgen -scenario postal -redis "$redis" -events "$open_events" -rate "$rate"
+	loadgen -scenario postal -redis "$redis" -events "$open_events" -rate "$rate"
 run "mixed: status changes, IPNs and delivery requests interleaved (17:2:1), closed loop" \
-	go run ./cmd/loadgen -scenario mixed -redis "$redis" -events "$events"
+	loadgen -scenario mixed -redis "$redis" -events "$events"
 run "mixed: latency by kind at a fixed $rate requests/s (open loop)" \
-	go run ./cmd/loadgen -scenario mixed -redis "$redis" -events "$open_events" -rate "$rate"
+	loadgen -scenario mixed -redis "$redis" -events "$open_events" -rate "$rate"
 echo "bench: results in $out"
 grep '^RESULT' "$out" | cut -c1-200
