@@ -47,7 +47,7 @@ run() { # title, command...
 
 export GATEWAY_TEST_REDIS_URL=$redis
 run "micro-benchmarks" go test -run '^$' -bench . -benchmem -benchtime "$benchtime" -count 1 \
-	./internal/events ./internal/payments ./internal/evidence ./internal/partnerhttp ./connectors/...
+	./internal/events ./internal/payments ./internal/evidence ./internal/partnerhttp ./internal/store ./connectors/...
 run "ingest: POST /v1/events against bare HTTP + XADD" \
 	loadgen -scenario ingest -redis "$redis" -duration "$duration" -warmup "$warmup" -concurrency 64
 run "ingest: an API-only gateway (role api: no consumers in the process), like for like with the baseline" \
@@ -55,6 +55,8 @@ run "ingest: an API-only gateway (role api: no consumers in the process), like f
 if loadgen -scenario ipn -h 2>&1 | grep -q -- -redis; then
 	run "ipn: VNPay IPN verify and commit against a bare handler with one Redis round trip" \
 		loadgen -scenario ipn -redis "$redis" -duration "$duration" -warmup "$warmup"
+	run "ipn: an API-only gateway (role api), like for like with the baseline" \
+		loadgen -scenario ipn -redis "$redis" -duration "$duration" -warmup "$warmup" -role api
 fi
 run "sync: one consumer with one message in flight against one sequential pipeline worker" \
 	loadgen -scenario sync -redis "$redis" -events "$events" -consumers 1 -in-flight 1
