@@ -196,7 +196,7 @@ type flowResult struct {
 	Events   int    `json:"events"`
 	// WarmupEvents went first in each phase, neither timed nor counted.
 	WarmupEvents int       `json:"warmup_events"`
-	Versions     int       `json:"versions,omitempty"` // sync: status changes per dossier
+	Versions     int       `json:"versions,omitempty"` // sync, mixed: status changes per dossier
 	Consumers    int       `json:"consumers"`
 	InFlight     int       `json:"in_flight"`
 	Replicas     int       `json:"replicas"`
@@ -250,8 +250,8 @@ func (o *flowOptions) run(ctx context.Context, e *env) (any, error) {
 	defer rdb.Close()
 	res := &flowResult{Scenario: o.name, Events: o.events, WarmupEvents: o.warmup, Consumers: o.consumers, InFlight: o.inFlight, Replicas: o.replicas,
 		Producers: o.producers, Rate: o.rate, Backlog: o.backlog, MinRatio: flowMinRatio}
-	if s, ok := o.kind.(*syncFlow); ok {
-		res.Versions = s.versions
+	if v, ok := o.kind.(interface{ versionsPerDossier() int }); ok {
+		res.Versions = v.versionsPerDossier()
 	}
 
 	sb, err := startFlowSandbox()

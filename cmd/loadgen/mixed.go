@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/egov-vn/gateway/connectors/bank/vnpay"
 	"github.com/egov-vn/gateway/internal/config"
+	"github.com/egov-vn/gateway/internal/events"
 	"github.com/egov-vn/gateway/internal/sandboxes"
 )
 
@@ -160,7 +162,7 @@ func (f *mixedFlow) newBaseline(ctx context.Context, sandboxURL string, conns in
 		return nil, err
 	}
 	return func(ctx context.Context, event []byte) error {
-		if strings.Contains(string(event[:min(len(event), 200)]), `"type":"vn.gov.delivery.requested"`) {
+		if bytes.Contains(event[:min(len(event), 200)], []byte(`"type":"`+events.TypeDeliveryRequested+`"`)) {
 			return post.deliver(ctx, event)
 		}
 		return p.sync(ctx, event)
@@ -290,6 +292,8 @@ func (g *mixedGen) eventOf(key string, nth int) (uint64, bool) {
 }
 
 func (f *mixedFlow) kindNames() []string { return mixNames[:] }
+
+func (f *mixedFlow) versionsPerDossier() int { return f.versions }
 
 func (f *mixedFlow) kindOf(n uint64) int {
 	kind, _ := f.slot(n)

@@ -46,6 +46,8 @@ func (f *syncFlow) check(o *flowOptions) error {
 	return nil
 }
 
+func (f *syncFlow) versionsPerDossier() int { return f.versions }
+
 func (f *syncFlow) describe(o *flowOptions) string {
 	return fmt.Sprintf("%d events (%d per dossier)", o.events, f.versions)
 }
