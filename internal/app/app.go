@@ -412,9 +412,12 @@ func (a *App) Run(ctx context.Context) error {
 	if a.apiLn != nil {
 		apiURL = "http://" + a.APIAddr()
 	}
-	a.log.Info("gateway started", "role", a.cfg.Role, "profile", a.cfg.Profile, "api", apiURL, "admin", "http://"+a.AdminAddr(),
-		"replica", a.cfg.Routing.Replica, "consumers_per_handler", a.cfg.Routing.ConsumersPerHandler,
-		"in_flight_per_consumer", a.cfg.Routing.InFlightPerConsumer)
+	started := []any{"role", a.cfg.Role, "profile", a.cfg.Profile, "api", apiURL, "admin", "http://" + a.AdminAddr(), "replica", a.cfg.Routing.Replica}
+	if a.cfg.RunsWorkers() { // an api process runs no consumers: the settings would mislead
+		started = append(started, "consumers_per_handler", a.cfg.Routing.ConsumersPerHandler,
+			"in_flight_per_consumer", a.cfg.Routing.InFlightPerConsumer)
+	}
+	a.log.Info("gateway started", started...)
 	if a.cfg.RunsWorkers() {
 		go func() {
 			select {

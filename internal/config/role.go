@@ -65,7 +65,10 @@ func (c *Config) CheckRole() error {
 // sandbox partners live there: a dev-profile worker whose partner URLs still point at its own
 // /sandbox/ would call a listener nobody serves, so it is refused. Rather than refusing the dev
 // profile outright, the rule is on the URLs: a dev worker pointed at another process's sandboxes
-// (an api or all gateway of the dev profile, or cmd/partnersim) is accepted.
+// (an api or all gateway of the dev profile, or cmd/partnersim) is accepted. "Its own" is its
+// http.addr: the dev profile derives the partner URLs from http.public_url, so a worker whose
+// public URL names the api gateway's listener (GATEWAY_HTTP_PUBLIC_URL) finds that gateway's
+// sandboxes without setting each partner URL.
 func validateRole(c *Config, bad func(string, ...any)) {
 	if !slices.Contains(Roles, c.Role) {
 		bad("role: %q is not one of %s", c.Role, strings.Join(Roles, ", "))
@@ -74,10 +77,7 @@ func validateRole(c *Config, bad func(string, ...any)) {
 	if c.Role != RoleWorker || c.Profile != ProfileDev {
 		return
 	}
-	own := strings.TrimSuffix(c.HTTP.PublicURL, "/") + "/sandbox/"
-	if c.HTTP.PublicURL == "" {
-		own = "http://" + c.HTTP.Addr + "/sandbox/"
-	}
+	own := "http://" + c.HTTP.Addr + "/sandbox/"
 	var at []string
 	for _, u := range c.partnerURLs() {
 		if strings.HasPrefix(u[1], own) {
@@ -86,7 +86,8 @@ func validateRole(c *Config, bad func(string, ...any)) {
 	}
 	if len(at) > 0 {
 		bad("role: worker does not serve the API listener, where the dev profile's sandbox partners live (%s point there); "+
-			"run role all, or point them at another process's sandboxes (an api gateway of the dev profile, or cmd/partnersim)",
+			"run role all, or point them at another process's sandboxes (an api gateway of the dev profile, or cmd/partnersim): "+
+			"set http.public_url (GATEWAY_HTTP_PUBLIC_URL) to that process's URL, or each partner URL",
 			strings.Join(at, ", "))
 	}
 }

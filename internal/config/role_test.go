@@ -125,4 +125,20 @@ func TestDevWorkerNeedsSandboxesElsewhere(t *testing.T) {
 	if err := c.CheckRole(); err == nil {
 		t.Fatal("CheckRole accepted what Validate refuses")
 	}
+
+	// The public URL naming an api gateway's listener on another port: every derived partner URL
+	// points at that gateway's sandboxes.
+	c2, err := Load("", envFrom(map[string]string{"GATEWAY_ROLE": "worker", "GATEWAY_HTTP_ADDR": "127.0.0.1:18089",
+		"GATEWAY_HTTP_PUBLIC_URL": "http://127.0.0.1:18080"}))
+	if err != nil {
+		t.Fatalf("a dev worker whose public URL names an api gateway: %v", err)
+	}
+	if c2.Portal.BaseURL != "http://127.0.0.1:18080/sandbox/dvcqg" {
+		t.Errorf("portal URL %q, want the api gateway's sandbox", c2.Portal.BaseURL)
+	}
+	// The same with the public URL naming its own, unserved listener: refused.
+	if _, err := Load("", envFrom(map[string]string{"GATEWAY_ROLE": "worker", "GATEWAY_HTTP_ADDR": "127.0.0.1:18089",
+		"GATEWAY_HTTP_PUBLIC_URL": "http://127.0.0.1:18089"})); err == nil || !strings.Contains(err.Error(), "GATEWAY_HTTP_PUBLIC_URL") {
+		t.Errorf("a dev worker whose public URL is its own unserved listener: %v, want a refusal that says what to set", err)
+	}
 }
