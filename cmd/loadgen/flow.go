@@ -277,6 +277,8 @@ func (o *flowOptions) run(ctx context.Context, e *env) (any, error) {
 	}
 	res.Verdict = "MISS"
 	switch {
+	case fillOnly:
+		res.Verdict = "NOT JUDGED (-drain=false: memory only)"
 	case o.rate > 0:
 		// Both phases were offered the same rate: the ratio says nothing of their capacity.
 		res.Verdict = "NOT JUDGED (open loop)"
@@ -699,6 +701,9 @@ func (o *flowOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 		if err := pauses.Pause(ctx, partner, time.Time{}, "loadgen", "backlog run"); err != nil {
 			return ph, err
 		}
+		// Both readings after a GC, so that they compare what the process holds.
+		runtime.GC()
+		debug.FreeOSMemory()
 		idle = residentBytes()
 		if err := o.produce(ctx, post, gen, 0, o.total()); err != nil {
 			return ph, fmt.Errorf("filling backlog: %w", err)

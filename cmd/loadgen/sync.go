@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/egov-vn/gateway/internal/config"
@@ -81,20 +82,23 @@ func (f *syncFlow) setHook(sb *sandboxes.Set, fn func(string, int)) { sb.Portal.
 // dossierGen is an eventGen of single status changes; an effect is a dossier's nth step.
 type dossierGen struct {
 	*eventGen
-	index map[string]int // dossier code → its index in codes
+	// index maps a dossier code to its index in codes, built at the first eventOf: a run that
+	// times nothing (-backlog) does not hold it (a million codes take about 100 MiB).
+	indexOnce sync.Once
+	index     map[string]int
 }
 
-func newDossierGen(g *eventGen) *dossierGen {
-	d := &dossierGen{eventGen: g, index: make(map[string]int, len(g.codes))}
-	for i, c := range g.codes {
-		d.index[c] = i
-	}
-	return d
-}
+func newDossierGen(g *eventGen) *dossierGen { return &dossierGen{eventGen: g} }
 
 func (g *dossierGen) bodyOf(n uint64) []byte { return g.event(make([]byte, 0, eventSize+64), n) }
 
 func (g *dossierGen) eventOf(code string, nth int) (uint64, bool) {
+	g.indexOnce.Do(func() {
+		g.index = make(map[string]int, len(g.codes))
+		for i, c := range g.codes {
+			g.index[c] = i
+		}
+	})
 	d, ok := g.index[code]
 	if !ok || nth < 1 {
 		return 0, false

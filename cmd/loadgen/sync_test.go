@@ -83,3 +83,13 @@ func TestSyncScenarioBacklog(t *testing.T) {
 		t.Errorf("at portal: baseline %d, gateway %d, want 300", res.Baseline.Delivered, res.Gateway.Delivered)
 	}
 }
+
+// TestSyncScenarioFillOnly: -drain=false parks the backlog and reads the memory, with no
+// baseline, no ratio and no verdict on a ratio.
+func TestSyncScenarioFillOnly(t *testing.T) {
+	res := flowResultOf(t, "sync", "-events", "200", "-backlog", "-drain=false")
+	if res.Verdict != "NOT JUDGED (-drain=false: memory only)" || res.Gateway.RSSBacklogMiB <= 0 || res.Gateway.RSSIdleMiB <= 0 ||
+		res.Baseline.EventsPerS != 0 {
+		t.Errorf("fill-only run: verdict %q, gateway %+v, baseline %+v", res.Verdict, res.Gateway, res.Baseline)
+	}
+}
