@@ -47,7 +47,9 @@ type mixedFlow struct {
 	versions int
 	weights  [3]int // status, ipn, delivery, out of every sum(weights) requests
 
-	// ipnURL is where the phase's IPNs go; pays their payments (signed queries).
+	// ipnURL is where the phase's IPNs go; pays their payments (signed queries); client sends
+	// them, in both phases (its idle connections to the baseline's handler close with it).
+	client  *loadClient
 	ipnURL  string
 	pays    []ipnPayment
 	ipnDone atomic.Int64
@@ -195,6 +197,7 @@ func (f *mixedFlow) setHook(sb *sandboxes.Set, fn func(string, int)) {
 // nothing: the queries only need their shape).
 func (f *mixedFlow) setUpBaseline(ctx context.Context, e *env, rdb *redis.Client, o *flowOptions) (func(context.Context) error, error) {
 	f.ipnDone.Store(0)
+	f.client = newLoadClient(o.producers)
 	b, err := startIPNBaseline(rdb, "loadgen:"+e.runID+":mixed-ipn-baseline")
 	if err != nil {
 		return nil, err
@@ -214,10 +217,11 @@ func (f *mixedFlow) setUpBaseline(ctx context.Context, e *env, rdb *redis.Client
 func (f *mixedFlow) setUpGateway(ctx context.Context, e *env, gw *gateway, o *flowOptions) error {
 	f.ipnDone.Store(0)
 	n := int(f.count(uint64(o.total()), mixIPN))
-	client := newLoadClient(o.producers)
-	defer client.CloseIdleConnections()
+	if f.client == nil { // -drain=false runs no baseline
+		f.client = newLoadClient(o.producers)
+	}
 	base := "http://" + gw.app.APIAddr()
-	pays, err := createIPNPayments(ctx, client, base, "m"+e.runID, n, o.producers, gw.app.Config().Payments.VNPay)
+	pays, err := createIPNPayments(ctx, f.client, base, "m"+e.runID, n, o.producers, gw.app.Config().Payments.VNPay)
 	if err != nil {
 		return err
 	}
@@ -227,7 +231,6 @@ func (f *mixedFlow) setUpGateway(ctx context.Context, e *env, gw *gateway, o *fl
 
 // sender sends the IPNs of the mix itself and passes the events on to send.
 func (f *mixedFlow) sender(send func(ctx context.Context, n uint64, body []byte) error) func(ctx context.Context, n uint64, body []byte) error {
-	client := newLoadClient(64)
 	return func(ctx context.Context, n uint64, body []byte) error {
 		kind, rank := f.slot(n)
 		if kind != mixIPN {
@@ -237,7 +240,7 @@ func (f *mixedFlow) sender(send func(ctx context.Context, n uint64, body []byte)
 		if err != nil {
 			return err
 		}
-		resp, err := client.Do(req)
+		resp, err := f.client.Do(req)
 		if err != nil {
 			return err
 		}
