@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -254,7 +253,7 @@ func (p *miniPost) deliver(ctx context.Context, event []byte) error {
 		return err
 	}
 	if status != http.StatusOK {
-		return errors.New("creating order: status " + strconv.Itoa(status) + ": " + string(raw))
+		return fmt.Errorf("creating order: status %d: %.200s", status, raw)
 	}
 	return nil
 }
