@@ -10,7 +10,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -680,20 +679,19 @@ func (o *flowOptions) gatewayPhase(ctx context.Context, e *env, rdb *redis.Clien
 		}
 	}()
 	startProfile := func() {
-		if o.profile == "" {
-			return
+		w, closeFile, perr := openProfile(o.profile) // w nil without -cpuprofile
+		if perr == nil && w != nil {
+			if perr = pprof.StartCPUProfile(w); perr != nil {
+				_ = closeFile()
+			}
 		}
-		f, perr := os.Create(o.profile)
 		if perr != nil {
 			fmt.Fprintf(e.progress, "gateway: no CPU profile: %v\n", perr)
 			return
 		}
-		if perr := pprof.StartCPUProfile(f); perr != nil {
-			f.Close()
-			fmt.Fprintf(e.progress, "gateway: no CPU profile: %v\n", perr)
-			return
+		if w != nil {
+			stopProfile = func() error { pprof.StopCPUProfile(); return closeFile() }
 		}
-		stopProfile = func() error { pprof.StopCPUProfile(); return f.Close() }
 	}
 	if o.backlog {
 		partner, topic := o.kind.parked()

@@ -203,36 +203,49 @@ func (s *ipnSender) do(ctx context.Context) outcome {
 	if kind != ipnBad {
 		s.mix.validSent[i].Store(true)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.mix.pays[i].target(s.url, kind), nil)
-	if err != nil {
-		return outcome{Err: err}
-	}
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return outcome{Err: err}
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return outcome{Status: resp.StatusCode, Err: err}
-	}
-	if resp.StatusCode != http.StatusOK {
-		return outcome{Status: resp.StatusCode}
-	}
-	var reply vnpay.IPNReply
-	if err := json.Unmarshal(b, &reply); err != nil {
-		return outcome{Status: resp.StatusCode, Err: answerError{code: "unreadable"}}
+	status, _, reply, err := getIPN(ctx, s.client, s.mix.pays[i].target(s.url, kind))
+	switch {
+	case err != nil:
+		return outcome{Status: status, Err: err}
+	case status != http.StatusOK:
+		return outcome{Status: status}
+	case reply == nil:
+		return outcome{Status: status, Err: answerError{code: "unreadable"}}
 	}
 	s.mix.count(kind, reply.RspCode)
 	if !s.anyCode && !kind.expected(reply.RspCode) {
-		return outcome{Status: resp.StatusCode, Err: answerError{code: reply.RspCode}}
+		return outcome{Status: status, Err: answerError{code: reply.RspCode}}
 	}
-	o := outcome{Status: resp.StatusCode}
+	o := outcome{Status: status}
 	if reply.RspCode == vnpay.RspConfirmed && kind != ipnBad {
 		s.mix.confirmed.Add(1)
 		o.Events = 1 // a payment became paid
 	}
 	return o
+}
+
+// getIPN sends one IPN (a GET of target, as VNPay sends it) and reads the answer: the HTTP
+// status (0 when no answer came), the body, and VNPay's reply when the status is 200 and the body
+// decodes (nil otherwise).
+func getIPN(ctx context.Context, client *loadClient, target string) (status int, body []byte, reply *vnpay.IPNReply, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	body, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, body, nil, err
+	}
+	var r vnpay.IPNReply
+	if json.Unmarshal(body, &r) != nil {
+		return resp.StatusCode, body, nil, nil
+	}
+	return resp.StatusCode, body, &r, nil
 }
 
 func (o *ipnOptions) run(ctx context.Context, e *env) (any, error) {

@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -236,22 +233,12 @@ func (f *mixedFlow) sender(send func(ctx context.Context, n uint64, body []byte)
 		if kind != mixIPN {
 			return send(ctx, n, body)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.pays[rank].target(f.ipnURL, ipnFirst), nil)
+		status, b, reply, err := getIPN(ctx, f.client, f.pays[rank].target(f.ipnURL, ipnFirst))
 		if err != nil {
 			return err
 		}
-		resp, err := f.client.Do(req)
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		var reply vnpay.IPNReply
-		if resp.StatusCode != http.StatusOK || json.Unmarshal(b, &reply) != nil || reply.RspCode != vnpay.RspConfirmed {
-			return fmt.Errorf("IPN %d answered %d %.100s, want 00", rank, resp.StatusCode, b)
+		if reply == nil || reply.RspCode != vnpay.RspConfirmed {
+			return fmt.Errorf("IPN %d answered %d %.100s, want 00", rank, status, b)
 		}
 		f.ipnDone.Add(1)
 		if fn := f.onIPN.Load(); fn != nil {
