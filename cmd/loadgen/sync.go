@@ -83,7 +83,8 @@ func (f *syncFlow) setHook(sb *sandboxes.Set, fn func(string, int)) { sb.Portal.
 type dossierGen struct {
 	*eventGen
 	// index maps a dossier code to its index in codes, built at the first eventOf: a run that
-	// times nothing (-backlog) does not hold it (a million codes take about 100 MiB).
+	// times nothing (-backlog) does not hold it. A million-event backlog run read 119 MiB idle
+	// with it (no GC before that reading), 63 MiB without it (after a GC).
 	indexOnce sync.Once
 	index     map[string]int
 }
